@@ -1,0 +1,12 @@
+"""Keep every test, notebook kernel included, away from the user's real key and data folders."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+_state_dir = tempfile.mkdtemp(prefix="jido-test-state-")
+os.environ["JIDO_MAGICS_KEY_FILE"] = os.path.join(_state_dir, "session_key")
+os.environ["JUPYTER_DATA_DIR"] = os.path.join(_state_dir, "jupyter-data")
+for _name in ("JIDO_MAGICS_PROVIDER", "JIDO_MAGICS_MODEL", "OPENAI_API_KEY", "OPENAI_BASE_URL"):
+    os.environ.pop(_name, None)

@@ -1,0 +1,24 @@
+"""UTC timestamps as ISO-8601 strings ending in ``Z``, the same in memory and on disk."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+_ISO_Z = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z")
+
+
+def utc_now() -> str:
+    """The current UTC time, e.g. ``2026-11-24T12:43:49.123456Z``."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def is_utc_timestamp(value: object) -> bool:
+    """True when ``value`` is a timestamp in the format :func:`utc_now` produces."""
+    if not isinstance(value, str) or _ISO_Z.fullmatch(value) is None:
+        return False
+    try:
+        datetime.fromisoformat(value[:-1])
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,60 @@
+"""Typed errors of jido_magics.
+
+Every error carries one sentence that says what is wrong and what to do next; the magics show
+``str(exc)`` as a one-line ``UsageError``. Messages never echo secrets or long file content.
+"""
+
+from __future__ import annotations
+
+
+class JidoError(Exception):
+    """Base class of every error the product raises on purpose."""
+
+
+class SessionError(JidoError):
+    """A problem with sessions in the registry (targets, names, limits)."""
+
+
+class SessionNotFound(SessionError):
+    pass
+
+
+class AmbiguousTarget(SessionError):
+    def __init__(self, target: str, candidates: list[str]) -> None:
+        self.target = target
+        self.candidates = candidates
+        listed = ", ".join(f"'{name}'" for name in candidates)
+        super().__init__(
+            f"Ambiguous session '{target}': matches {listed}; "
+            "type more of the name or use its index."
+        )
+
+
+class NoActiveSession(SessionError):
+    pass
+
+
+class SessionLimitReached(SessionError):
+    pass
+
+
+class InvalidName(SessionError):
+    pass
+
+
+class DuplicateName(SessionError):
+    pass
+
+
+class InvalidSessionId(SessionError):
+    pass
+
+
+class InvalidConfig(JidoError):
+    pass
+
+
+def shorten(text: str, limit: int = 80) -> str:
+    """Return ``text`` cut to ``limit`` characters, for quoting user or file content safely."""
+    text = repr(text)[1:-1] if not text.isprintable() else text
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,70 @@
+"""Resolving what a user typed to name a session: index, id, name or unique prefix."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .errors import AmbiguousTarget, InvalidName, SessionNotFound, shorten
+from .session import Session
+
+MAX_NAME_LENGTH = 50
+
+
+def check_name(name: object) -> str:
+    """Return the name without surrounding blanks, or raise :class:`InvalidName`."""
+    if not isinstance(name, str):
+        raise InvalidName("A session name must be text.")
+    stripped = name.strip()
+    if not stripped:
+        raise InvalidName("A session name cannot be empty: give 1 to 50 printable characters.")
+    if len(stripped) > MAX_NAME_LENGTH:
+        raise InvalidName(
+            f"Session name '{shorten(stripped, 30)}' is {len(stripped)} characters long: "
+            f"use at most {MAX_NAME_LENGTH}."
+        )
+    if not stripped.isprintable():
+        raise InvalidName(
+            f"Session name '{shorten(stripped, 30)}' has unprintable characters: "
+            "use letters, digits, spaces or punctuation."
+        )
+    return stripped
+
+
+def resolve_target(target: int | str, sessions: Sequence[Session]) -> Session:
+    """Find one session by 1-based index, exact id, exact name (case-insensitive), or a unique
+    case-insensitive prefix of a name or id, in that order of precedence."""
+    if not sessions:
+        raise SessionNotFound("No session is open: create one with %session new NAME.")
+    if isinstance(target, int) and not isinstance(target, bool):
+        return _by_index(target, sessions, str(target))
+    if not isinstance(target, str) or not target.strip():
+        raise SessionNotFound("Name a session by its index, name or id (see %session list).")
+    text = target.strip()
+    if text.isdecimal() and text.isascii():
+        return _by_index(int(text), sessions, text)
+    for session in sessions:
+        if session.id == text:
+            return session
+    folded = text.casefold()
+    for session in sessions:
+        if session.name.casefold() == folded:
+            return session
+    matches = [
+        s for s in sessions if s.name.casefold().startswith(folded) or s.id.casefold().startswith(folded)
+    ]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise AmbiguousTarget(text, [s.name for s in matches])
+    raise SessionNotFound(
+        f"No open session matches '{shorten(text, 40)}': see %session list for names and indexes."
+    )
+
+
+def _by_index(index: int, sessions: Sequence[Session], shown: str) -> Session:
+    if 1 <= index <= len(sessions):
+        return sessions[index - 1]
+    raise SessionNotFound(
+        f"There is no session number {shorten(shown, 20)}: "
+        f"use 1 to {len(sessions)} (see %session list)."
+    )

@@ -1,0 +1,1 @@
+"""The IPython interface: the ``%session`` and ``%%chat`` magics and extension load/unload."""

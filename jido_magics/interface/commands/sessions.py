@@ -1,0 +1,167 @@
+"""``%session new|list|switch|rename|close``: managing open sessions."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ...core.session import Session
+from ..parsing import CommandParser
+from . import Command
+
+if TYPE_CHECKING:
+    from ..extension import Extension
+
+
+def _configure_new(parser: CommandParser) -> None:
+    parser.add_argument("name", nargs="?")
+    parser.add_argument("--provider")
+    parser.add_argument("--model")
+    parser.add_argument("--base-url", dest="base_url")
+    parser.add_argument("--system", dest="system_prompt")
+
+
+def _run_new(ext: Extension, args: argparse.Namespace) -> None:
+    settings = {
+        key: getattr(args, key)
+        for key in ("provider", "model", "base_url", "system_prompt")
+        if getattr(args, key) is not None
+    }
+    config = ext.default_config().updated(settings)
+    session = ext.registry.create(args.name, config=config)
+    print(f"Created session '{session.name}' ({session.id}), now active. {describe_model(session)}")
+
+
+def describe_model(session: Session) -> str:
+    config = session.config
+    return f"Provider: {config.provider}" + (f", model: {config.model}." if config.model else ".")
+
+
+def saved_state(session: Session) -> str:
+    if session.dirty:
+        return "unsaved changes" if session.generation else "not saved"
+    return f"saved (gen {session.generation})" if session.generation else "empty"
+
+
+@dataclass(frozen=True)
+class SessionListing:
+    """What ``%session list`` returns: its text form is a table of the open sessions."""
+
+    rows: tuple[tuple[str, ...], ...]
+
+    HEADERS = ("#", "", "name", "id", "messages", "reasoning", "tools", "provider/model", "state")
+
+    @classmethod
+    def of(cls, sessions: tuple[Session, ...], active: Session | None) -> SessionListing:
+        rows = []
+        for index, s in enumerate(sessions, 1):
+            with s.lock:
+                model = s.config.provider + (f"/{s.config.model}" if s.config.model else "")
+                rows.append(
+                    (
+                        str(index),
+                        "*" if s is active else "",
+                        s.name,
+                        s.id,
+                        str(len(s.messages)),
+                        str(len(s.reasoning_steps)),
+                        str(len(s.tool_calls)),
+                        model,
+                        saved_state(s),
+                    )
+                )
+        return cls(tuple(rows))
+
+    def __str__(self) -> str:
+        if not self.rows:
+            return "No session is open: create one with %session new NAME."
+        table = [self.HEADERS, *self.rows]
+        widths = [max(len(row[i]) for row in table) for i in range(len(self.HEADERS))]
+        lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in table]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_pretty_(self, printer: object, cycle: bool) -> None:
+        printer.text(str(self))  # type: ignore[attr-defined]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def _run_list(ext: Extension, args: argparse.Namespace) -> SessionListing:
+    return SessionListing.of(ext.registry.sessions, ext.registry.active)
+
+
+def _configure_target(parser: CommandParser) -> None:
+    parser.add_argument("target")
+
+
+def _run_switch(ext: Extension, args: argparse.Namespace) -> None:
+    session = ext.registry.switch(args.target)
+    print(f"Active session: '{session.name}' ({session.id}).")
+
+
+def _configure_rename(parser: CommandParser) -> None:
+    parser.add_argument("new_name")
+    parser.add_argument("--session", dest="target")
+
+
+def _run_rename(ext: Extension, args: argparse.Namespace) -> None:
+    session = ext.registry.get(args.target)
+    old = session.name
+    ext.registry.rename(args.new_name, session.id)
+    print(f"Renamed '{old}' to '{session.name}'.")
+
+
+def _configure_close(parser: CommandParser) -> None:
+    parser.add_argument("target", nargs="?")
+    parser.add_argument("--no-save", dest="no_save", action="store_true")
+
+
+def _run_close(ext: Extension, args: argparse.Namespace) -> None:
+    session = ext.registry.close(args.target, run_hooks=not args.no_save)
+    active = ext.registry.active
+    after = f" Active session: '{active.name}'." if active else " No session is open now."
+    print(f"Closed session '{session.name}'.{after}")
+
+
+COMMANDS = [
+    Command(
+        "new",
+        "[NAME] [--provider P] [--model M] [--base-url URL] [--system TEXT]",
+        "create a session and make it active (quote names with spaces)",
+        _configure_new,
+        _run_new,
+    ),
+    Command(
+        "list",
+        "",
+        "open sessions: index, active mark (*), name, id, counts, provider/model, saved state",
+        lambda parser: None,
+        _run_list,
+    ),
+    Command(
+        "switch",
+        "TARGET",
+        "make another session active",
+        _configure_target,
+        _run_switch,
+    ),
+    Command(
+        "rename",
+        "NEW_NAME [--session TARGET]",
+        "rename the active (or named) session; the new name is saved with it",
+        _configure_rename,
+        _run_rename,
+    ),
+    Command(
+        "close",
+        "[TARGET] [--no-save]",
+        "save (unless --no-save) and close the active (or named) session",
+        _configure_close,
+        _run_close,
+    ),
+]

@@ -1,0 +1,7 @@
+"""``%session ui``: the session widget."""
+
+from __future__ import annotations
+
+from . import Command
+
+COMMANDS: list[Command] = []

@@ -1,0 +1,86 @@
+"""What the extension holds for one shell, and ``load``/``unload``."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ..core.records import DEFAULT_PROVIDER, SessionConfig
+from ..core.registry import Registry
+
+if TYPE_CHECKING:
+    from .magics import SessionMagics
+
+PROVIDER_ENV = "JIDO_MAGICS_PROVIDER"
+MODEL_ENV = "JIDO_MAGICS_MODEL"
+
+_extensions: dict[int, Extension] = {}
+
+
+class Extension:
+    """The registry and services of one shell. Services register a cleanup that
+    :meth:`close` runs (in reverse order) when the extension is unloaded."""
+
+    def __init__(self, shell: Any) -> None:
+        self.shell = shell
+        self.registry = Registry()
+        self.magics: SessionMagics | None = None
+        self._cleanups: list[Callable[[], None]] = []
+
+    def default_config(self) -> SessionConfig:
+        """Settings of a new session: the magics' settings, then the environment, then
+        the offline provider. An API key in the environment alone never switches provider."""
+        magics = self.magics
+        provider = (magics.default_provider if magics else "") or os.environ.get(PROVIDER_ENV, "")
+        model = (magics.default_model if magics else "") or os.environ.get(MODEL_ENV, "")
+        return SessionConfig(provider=provider.strip() or DEFAULT_PROVIDER, model=model.strip() or None)
+
+    def add_cleanup(self, cleanup: Callable[[], None]) -> None:
+        self._cleanups.append(cleanup)
+
+    def close(self) -> None:
+        while self._cleanups:
+            self._cleanups.pop()()
+
+
+def extension_for(shell: Any) -> Extension | None:
+    return _extensions.get(id(shell))
+
+
+def extension_for_current_shell() -> Extension | None:
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    return None if shell is None else extension_for(shell)
+
+
+def load(shell: Any) -> Extension:
+    """Register the magics on ``shell`` (again loading is a no-op)."""
+    existing = extension_for(shell)
+    if existing is not None:
+        return existing
+    from .magics import SessionMagics
+
+    extension = Extension(shell)
+    magics = SessionMagics(shell, extension)
+    extension.magics = magics
+    shell.register_magics(magics)
+    _extensions[id(shell)] = extension
+    return extension
+
+
+def unload(shell: Any) -> None:
+    """Remove the magics and run every cleanup, leaving nothing registered."""
+    extension = _extensions.pop(id(shell), None)
+    if extension is None:
+        return
+    try:
+        extension.close()
+    finally:
+        manager = shell.magics_manager
+        for kind, name in (("line", "session"), ("line", "chat"), ("cell", "chat")):
+            manager.magics[kind].pop(name, None)
+        manager.registry.pop(type(extension.magics).__name__, None)
+        if extension.magics is not None:
+            shell.configurables = [c for c in shell.configurables if c is not extension.magics]

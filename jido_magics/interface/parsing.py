@@ -1,0 +1,40 @@
+"""Splitting and parsing magic arguments into one-line errors instead of argparse exits."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+from typing import NoReturn
+
+from ..core.errors import JidoError
+
+
+class CommandUsageError(JidoError):
+    """Bad words on a magic's line; the magics turn it into a one-line ``UsageError``."""
+
+
+class CommandParser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` that raises :class:`CommandUsageError` rather than exiting."""
+
+    def __init__(self, command: str, usage: str) -> None:
+        super().__init__(
+            prog=f"%{command}", usage=usage, add_help=False, allow_abbrev=False, exit_on_error=False
+        )
+        self._one_line_usage = usage
+
+    def error(self, message: str) -> NoReturn:
+        raise CommandUsageError(f"{self.prog}: {message}. Usage: {self.prog} {self._one_line_usage}")
+
+    def parse(self, words: list[str]) -> argparse.Namespace:
+        try:
+            return self.parse_args(words)
+        except argparse.ArgumentError as exc:
+            self.error(str(exc))
+
+
+def split_words(line: str) -> list[str]:
+    """Split a magic's line like a shell does, so ``"my chat"`` is one word."""
+    try:
+        return shlex.split(line, posix=True)
+    except ValueError as exc:
+        raise CommandUsageError(f"Cannot read the line ({exc}): close the quote and try again.") from exc

@@ -1,0 +1,42 @@
+"""Shared fixtures: a real IPython shell with the extension loaded, in a fresh folder."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def ipython_shell():
+    """The process's real ``InteractiveShell`` (IPython allows one per process)."""
+    from IPython.testing.globalipapp import start_ipython
+
+    return start_ipython()
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh current folder, so plain-IPython sessions save to ``tmp_path/.sessions``."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    return tmp_path
+
+
+@pytest.fixture
+def shell(ipython_shell, workdir: Path) -> Iterator:
+    """The real shell with ``jido_magics`` freshly loaded; unloaded afterwards."""
+    ipython_shell.user_ns.pop("__session__", None)
+    ipython_shell.run_line_magic("load_ext", "jido_magics")
+    try:
+        yield ipython_shell
+    finally:
+        ipython_shell.run_line_magic("unload_ext", "jido_magics")
+
+
+@pytest.fixture
+def registry(shell):
+    import jido_magics
+
+    return jido_magics.get_registry()
