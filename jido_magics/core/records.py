@@ -196,11 +196,14 @@ SETTING_NAMES: tuple[str, ...] = (
 def _check_setting(key: str, value: Any) -> Any:
     if key not in SETTING_NAMES:
         raise InvalidConfig(
-            f"Unknown setting '{shorten(str(key), 40)}': use one of {', '.join(SETTING_NAMES[:-1])}."
+            f"Unknown setting '{shorten(str(key), 40)}': "
+            f"use one of {', '.join(SETTING_NAMES[:-1])}."
         )
     if key == "provider":
         if not isinstance(value, str) or not value.strip():
-            raise InvalidConfig("Setting 'provider' needs a provider name such as 'offline' or 'openai'.")
+            raise InvalidConfig(
+                "Setting 'provider' needs a provider name such as 'offline' or 'openai'."
+            )
         return value.strip()
     if key in ("model", "system_prompt", "api_key"):
         if value is not None and not isinstance(value, str):
@@ -217,8 +220,10 @@ def _check_setting(key: str, value: Any) -> Any:
     if key == "temperature":
         if value is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
-            math.isfinite(value) and 0 <= value <= 2
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not (math.isfinite(value) and 0 <= value <= 2)
         ):
             raise InvalidConfig("Setting 'temperature' must be a number from 0 to 2.")
         return float(value)
@@ -230,7 +235,9 @@ def _check_setting(key: str, value: Any) -> Any:
         return value
     # context_budget
     if isinstance(value, bool) or not isinstance(value, int) or value < 64:
-        raise InvalidConfig("Setting 'context_budget' must be a whole number of at least 64 tokens.")
+        raise InvalidConfig(
+            "Setting 'context_budget' must be a whole number of at least 64 tokens."
+        )
     return value
 
 

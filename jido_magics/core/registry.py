@@ -8,8 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .ids import new_id
 from .errors import DuplicateName, InvalidConfig, NoActiveSession, SessionLimitReached, shorten
+from .ids import new_id
 from .records import Caps, SessionConfig
 from .session import Session
 from .targets import check_name, resolve_target

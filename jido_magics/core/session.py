@@ -108,24 +108,24 @@ class Session:
     and are counted in :attr:`dropped`. Thread-safe: every change holds the session's lock."""
 
     __slots__ = (
-        "id",
-        "_name",
-        "created_at",
-        "updated_at",
-        "_config",
+        "__weakref__",
         "_caps",
+        "_config",
+        "_listener",
+        "_lock",
         "_messages",
+        "_name",
         "_reasoning_steps",
         "_tool_calls",
         "_views",
-        "usage",
+        "created_at",
         "dropped",
         "generation",
+        "id",
         "revision",
         "saved_revision",
-        "_lock",
-        "_listener",
-        "__weakref__",
+        "updated_at",
+        "usage",
     )
 
     def __init__(
@@ -250,7 +250,9 @@ class Session:
         if not isinstance(content, str):
             raise JidoError("Message content must be text.")
         with self._lock:
-            message = Message(new_id(6), role, content, utc_now(), model, usage, tool_call_id, status)
+            message = Message(
+                new_id(6), role, content, utc_now(), model, usage, tool_call_id, status
+            )
             self._messages.append(message)
             self._trim(self._messages, self._caps.max_messages, "messages")
             self._touch(message.created_at)

@@ -31,7 +31,7 @@ def check_name(name: object) -> str:
 
 
 def resolve_target(target: int | str, sessions: Sequence[Session]) -> Session:
-    """Find one session by 1-based index, exact id, exact name (case-insensitive), or a unique
+    """Find one session by exact id, 1-based index, exact name (case-insensitive), or a unique
     case-insensitive prefix of a name or id, in that order of precedence."""
     if not sessions:
         raise SessionNotFound("No session is open: create one with %session new NAME.")
@@ -40,22 +40,27 @@ def resolve_target(target: int | str, sessions: Sequence[Session]) -> Session:
     if not isinstance(target, str) or not target.strip():
         raise SessionNotFound("Name a session by its index, name or id (see %session list).")
     text = target.strip()
-    if text.isdecimal() and text.isascii():
-        return _by_index(int(text), sessions, text)
     for session in sessions:
         if session.id == text:
             return session
+    is_number = text.isdecimal() and text.isascii()
+    if is_number and 1 <= int(text) <= len(sessions):
+        return sessions[int(text) - 1]
     folded = text.casefold()
     for session in sessions:
         if session.name.casefold() == folded:
             return session
     matches = [
-        s for s in sessions if s.name.casefold().startswith(folded) or s.id.casefold().startswith(folded)
+        s
+        for s in sessions
+        if s.name.casefold().startswith(folded) or s.id.casefold().startswith(folded)
     ]
     if len(matches) == 1:
         return matches[0]
     if matches:
         raise AmbiguousTarget(text, [s.name for s in matches])
+    if is_number:
+        return _by_index(int(text), sessions, text)
     raise SessionNotFound(
         f"No open session matches '{shorten(text, 40)}': see %session list for names and indexes."
     )

@@ -34,7 +34,9 @@ class Extension:
         magics = self.magics
         provider = (magics.default_provider if magics else "") or os.environ.get(PROVIDER_ENV, "")
         model = (magics.default_model if magics else "") or os.environ.get(MODEL_ENV, "")
-        return SessionConfig(provider=provider.strip() or DEFAULT_PROVIDER, model=model.strip() or None)
+        return SessionConfig(
+            provider=provider.strip() or DEFAULT_PROVIDER, model=model.strip() or None
+        )
 
     def add_cleanup(self, cleanup: Callable[[], None]) -> None:
         self._cleanups.append(cleanup)

@@ -105,7 +105,8 @@ class SessionMagics(Magics):
         command = table.get(words[0])
         if command is None:
             raise UsageError(
-                f"Unknown subcommand '{words[0][:40]}': use one of {', '.join(table)} (see %session?)."
+                f"Unknown subcommand '{words[0][:40]}': "
+                f"use one of {', '.join(table)} (see %session?)."
             )
         try:
             args = command.parser().parse(words[1:])

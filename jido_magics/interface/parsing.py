@@ -23,7 +23,9 @@ class CommandParser(argparse.ArgumentParser):
         self._one_line_usage = usage
 
     def error(self, message: str) -> NoReturn:
-        raise CommandUsageError(f"{self.prog}: {message}. Usage: {self.prog} {self._one_line_usage}")
+        raise CommandUsageError(
+            f"{self.prog}: {message}. Usage: {self.prog} {self._one_line_usage}"
+        )
 
     def parse(self, words: list[str]) -> argparse.Namespace:
         try:
@@ -37,4 +39,6 @@ def split_words(line: str) -> list[str]:
     try:
         return shlex.split(line, posix=True)
     except ValueError as exc:
-        raise CommandUsageError(f"Cannot read the line ({exc}): close the quote and try again.") from exc
+        raise CommandUsageError(
+            f"Cannot read the line ({exc}): close the quote and try again."
+        ) from exc

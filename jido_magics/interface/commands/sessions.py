@@ -78,8 +78,8 @@ class SessionListing:
             return "No session is open: create one with %session new NAME."
         table = [self.HEADERS, *self.rows]
         widths = [max(len(row[i]) for row in table) for i in range(len(self.HEADERS))]
-        lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in table]
-        return "\n".join(lines)
+        lines = ("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in table)
+        return "\n".join(line.rstrip() for line in lines)
 
     def __repr__(self) -> str:
         return str(self)
