@@ -56,7 +56,7 @@ def test_create_with_settings() -> None:
         (" 3 ", "beta"),
         ("ALPHA", "alpha"),
         ("my chat", "My Chat"),
-        ("be", "beta"),
+        ("bet", "beta"),  # "t" is not hex, so no random id can match
         ("my", "My Chat"),
         ("alph", "alpha"),
     ],
