@@ -1,0 +1,117 @@
+"""A short summary of a session for notebook display (``Session._repr_markdown_`` and
+``_repr_html_``): name, id, counts, provider/model and the newest few messages.
+
+Pure string building. Everything taken from the session is escaped (``html.escape`` for HTML,
+backslash escapes for Markdown), so a name or a message cannot inject markup.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import Any
+
+from .transcript import ROLE_LABELS, display_time, dropped_note, markdown_inline, plural
+
+NEWEST = 3
+PREVIEW_CHARS = 120
+
+
+@dataclass(frozen=True)
+class Preview:
+    role: str
+    created_at: str
+    text: str
+    status: str
+
+
+@dataclass(frozen=True)
+class Summary:
+    name: str
+    session_id: str
+    model: str
+    counts: str
+    tokens: str
+    state: str
+    dropped: str
+    newest: tuple[Preview, ...]
+
+
+def preview_text(content: str, limit: int = PREVIEW_CHARS) -> str:
+    flat = " ".join(content.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def summarize(session: Any, newest: int = NEWEST) -> Summary:
+    """Read what the summary shows, consistently, under the session's lock."""
+    with session.lock:
+        config = session.config
+        count = len(session.messages)
+        messages = session.messages[max(0, count - newest) :]
+        summary = Summary(
+            name=session.name,
+            session_id=session.id,
+            model=config.provider + (f"/{config.model}" if config.model else ""),
+            counts=", ".join(
+                (
+                    plural(count, "message"),
+                    plural(len(session.reasoning_steps), "reasoning step"),
+                    plural(len(session.tool_calls), "tool call"),
+                )
+            ),
+            tokens=f"{session.usage.input_tokens} in / {session.usage.output_tokens} out",
+            state=_saved_state(session),
+            dropped=dropped_note(session.dropped),
+            newest=tuple(
+                Preview(m.role, m.created_at, preview_text(m.content), m.status) for m in messages
+            ),
+        )
+    return summary
+
+
+def _saved_state(session: Any) -> str:
+    if session.dirty:
+        return "unsaved changes" if session.generation else "not saved"
+    return f"saved (generation {session.generation})" if session.generation else "empty"
+
+
+def _label(preview: Preview) -> str:
+    label = ROLE_LABELS.get(preview.role, preview.role)
+    return label if preview.status == "complete" else f"{label}, {preview.status}"
+
+
+def session_markdown(session: Any, newest: int = NEWEST) -> str:
+    s = summarize(session, newest)
+    lines = [
+        f"**{markdown_inline(s.name)}** · `{s.session_id}` · {markdown_inline(s.model)}",
+        "",
+        f"{s.counts} · tokens {s.tokens} · {s.state}"
+        + (f" · {markdown_inline(s.dropped)}" if s.dropped else ""),
+    ]
+    if s.newest:
+        lines += ["", "Newest messages:", ""]
+        lines += [
+            f"- **{_label(p)}** ({display_time(p.created_at)}): {markdown_inline(p.text)}"
+            for p in s.newest
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def session_html(session: Any, newest: int = NEWEST) -> str:
+    s = summarize(session, newest)
+    e = html.escape
+    parts = [
+        '<div class="jido-session">',
+        f"<strong>{e(s.name)}</strong> · <code>{e(s.session_id)}</code> · {e(s.model)}<br>",
+        f"{e(s.counts)} · tokens {e(s.tokens)} · {e(s.state)}"
+        + (f" · {e(s.dropped)}" if s.dropped else ""),
+    ]
+    if s.newest:
+        parts.append("<ul>")
+        parts += [
+            f"<li><b>{e(_label(p))}</b> ({e(display_time(p.created_at))}): {e(p.text)}</li>"
+            for p in s.newest
+        ]
+        parts.append("</ul>")
+    parts.append("</div>")
+    return "\n".join(parts)
