@@ -1,0 +1,130 @@
+"""What is sent to the model: the system prompt plus the newest messages that fit the
+session's context budget, in the OpenAI chat format. The display history may hold 1000
+messages; this walks back from the newest and stops as soon as the budget is spent."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..core.records import Message, SessionConfig, ToolCall
+from ..core.session import Session
+
+DEFAULT_SYSTEM_PROMPT = (
+    "You are a helpful assistant inside a Jupyter notebook. When tools are offered you may "
+    "use them to look at the user's variables and recent cells; they are read-only."
+)
+
+#: Tokens counted for a message's role and framing, beside its text.
+MESSAGE_OVERHEAD = 4
+TRUNCATION_MARK = "[…earlier part cut to fit the context budget…]\n"
+
+
+def estimate_tokens(text: str) -> int:
+    """A cheap, provider-independent estimate: about four characters a token."""
+    return (len(text) + 3) // 4
+
+
+def system_prompt(config: SessionConfig) -> str:
+    return DEFAULT_SYSTEM_PROMPT if config.system_prompt is None else config.system_prompt
+
+
+def build_context(session: Session, config: SessionConfig | None = None) -> list[dict[str, Any]]:
+    """The wire messages for the next request (system prompt first, then chronological)."""
+    with session.lock:
+        config = config or session.config
+        messages = session.messages
+        calls_by_message: dict[str, list[ToolCall]] = {}
+        for call in session.tool_calls:
+            if call.message_id is not None:
+                calls_by_message.setdefault(call.message_id, []).append(call)
+        system = system_prompt(config)
+        budget = config.context_budget - (
+            estimate_tokens(system) + MESSAGE_OVERHEAD if system else 0
+        )
+        picked: list[tuple[Message, list[ToolCall]]] = []
+        for index in range(len(messages) - 1, -1, -1):
+            message = messages[index]
+            calls = calls_by_message.get(message.id, [])
+            if not _worth_sending(message, calls):
+                continue
+            cost = _cost(message, calls)
+            if cost > budget:
+                if not picked:  # the newest message alone is too long: send its end
+                    picked.append((_cut(message, max(budget, 16)), calls))
+                break
+            budget -= cost
+            picked.append((message, calls))
+    picked.reverse()
+    wire: list[dict[str, Any]] = [{"role": "system", "content": system}] if system else []
+    wire.extend(_paired(picked))
+    return wire
+
+
+def _worth_sending(message: Message, calls: list[ToolCall]) -> bool:
+    if message.status in ("streaming", "error"):
+        return False  # a reply being written, or one that failed, is no context for the next
+    if message.role == "assistant" and not message.content and not calls:
+        return False
+    return True
+
+
+def _cost(message: Message, calls: list[ToolCall]) -> int:
+    cost = estimate_tokens(message.content) + MESSAGE_OVERHEAD
+    for call in calls:
+        cost += (
+            estimate_tokens(call.name) + estimate_tokens(_arguments_json(call)) + MESSAGE_OVERHEAD
+        )
+    return cost
+
+
+def _cut(message: Message, budget: int) -> Message:
+    from dataclasses import replace
+
+    keep = max(0, budget * 4 - len(TRUNCATION_MARK))
+    return replace(message, content=TRUNCATION_MARK + message.content[-keep:] if keep else "")
+
+
+def _arguments_json(call: ToolCall) -> str:
+    return json.dumps(call.arguments, ensure_ascii=False, separators=(",", ":"))
+
+
+def _paired(picked: list[tuple[Message, list[ToolCall]]]) -> list[dict[str, Any]]:
+    """Wire messages where every tool result follows the assistant message that asked for it
+    and every tool call offered has its result; the budget cut or the caps may have split a
+    pair, and chat APIs reject an unpaired one."""
+    answered = {m.tool_call_id for m, _ in picked if m.role == "tool"}
+    wire: list[dict[str, Any]] = []
+    open_calls: set[str] = set()
+    for message, calls in picked:
+        if message.role == "tool":
+            if message.tool_call_id in open_calls:
+                wire.append(
+                    {
+                        "role": "tool",
+                        "tool_call_id": message.tool_call_id,
+                        "content": message.content,
+                    }
+                )
+            continue
+        entry: dict[str, Any] = {"role": message.role, "content": message.content}
+        if message.role == "assistant":
+            kept = [call for call in calls if call.id in answered]
+            open_calls = {call.id for call in kept}
+            if kept:
+                if not message.content:
+                    entry["content"] = None  # what chat APIs expect beside tool calls
+                entry["tool_calls"] = [
+                    {
+                        "id": call.id,
+                        "type": "function",
+                        "function": {"name": call.name, "arguments": _arguments_json(call)},
+                    }
+                    for call in kept
+                ]
+            elif not message.content:
+                continue
+        else:
+            open_calls = set()
+        wire.append(entry)
+    return wire
