@@ -1,0 +1,233 @@
+"""Any OpenAI-compatible chat-completions endpoint through the official ``openai`` SDK.
+
+The SDK is imported here only, when the provider is first used. Base URL and key come from
+the session's settings, else ``OPENAI_BASE_URL`` / ``OPENAI_API_KEY``. Every failure becomes
+a one-line :class:`ProviderError` that never contains the key.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from ...core.records import SessionConfig
+from ..errors import ChatError, ProviderError
+from ..events import (
+    Done,
+    ProviderEvent,
+    ReasoningDelta,
+    TextDelta,
+    ToolCallRequest,
+    UsageEvent,
+)
+from ..tools import arguments_from_json
+from .base import ChatRequest
+
+BASE_URL_ENV = "OPENAI_BASE_URL"
+API_KEY_ENV = "OPENAI_API_KEY"
+#: Seconds to wait for the next bytes of a reply (a slow local model may need long).
+TIMEOUT_ENV = "JIDO_MAGICS_TIMEOUT"
+DEFAULT_READ_TIMEOUT = 120.0
+CONNECT_TIMEOUT = 10.0
+OPENAI_URL = "https://api.openai.com/v1"
+#: Local servers (Ollama, llama.cpp, vLLM) ignore the key, but the SDK requires one.
+PLACEHOLDER_KEY = "not-needed"
+
+_KEY_LIKE = re.compile(r"\bsk-[A-Za-z0-9_*\-]{6,}")
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    base_url: str
+    api_key: str = field(repr=False)
+    read_timeout: float
+
+
+def resolve_endpoint(config: SessionConfig) -> Endpoint:
+    """The URL, key and timeout to use; raises ``ChatError`` when they cannot work."""
+    base_url = config.base_url or os.environ.get(BASE_URL_ENV, "").strip() or None
+    api_key = config.api_key or os.environ.get(API_KEY_ENV, "").strip() or None
+    if api_key is None:
+        if base_url is None:
+            raise ChatError(
+                f"The openai provider needs an API key for {OPENAI_URL}: set {API_KEY_ENV}, "
+                "or point base_url at a local server (%session config base_url=URL)."
+            )
+        api_key = PLACEHOLDER_KEY
+    return Endpoint((base_url or OPENAI_URL).rstrip("/"), api_key, read_timeout())
+
+
+def read_timeout() -> float:
+    raw = os.environ.get(TIMEOUT_ENV, "").strip()
+    if not raw:
+        return DEFAULT_READ_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise ChatError(f"{TIMEOUT_ENV} must be a number of seconds above 0, not '{raw[:20]}'.")
+    return value
+
+
+class OpenAIProvider:
+    name = "openai"
+
+    def check(self, config: SessionConfig) -> None:
+        if not config.model:
+            raise ChatError(
+                "The openai provider needs a model: %session config model=NAME "
+                "(e.g. gpt-4o-mini, or llama3.2 on Ollama)."
+            )
+        resolve_endpoint(config)
+
+    def stream(self, request: ChatRequest) -> Iterator[ProviderEvent]:
+        import httpx
+        import openai
+
+        config = request.config
+        self.check(config)
+        endpoint = resolve_endpoint(config)
+        client = openai.OpenAI(
+            base_url=endpoint.base_url,
+            api_key=endpoint.api_key,
+            max_retries=0,  # a failure is reported at once; the user decides to retry
+            timeout=httpx.Timeout(endpoint.read_timeout, connect=CONNECT_TIMEOUT),
+        )
+        body: dict[str, Any] = {
+            "model": config.model,
+            "messages": request.messages,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+        if config.temperature is not None:
+            body["temperature"] = config.temperature
+        if config.max_tokens is not None:
+            body["max_tokens"] = config.max_tokens
+        if request.tools:
+            body["tools"] = request.tools
+        try:
+            stream = client.chat.completions.create(**body)
+        except Exception as exc:
+            client.close()
+            raise ProviderError(_describe(exc, endpoint)) from None
+        try:
+            yield from _events(stream)
+        except ProviderError:
+            raise
+        except Exception as exc:
+            raise ProviderError(_describe(exc, endpoint, during_reply=True)) from None
+        finally:
+            stream.close()
+            client.close()
+
+
+@dataclass
+class _PendingCall:
+    id: str = ""
+    name: str = ""
+    arguments: str = ""
+
+
+def _events(stream: Any) -> Iterator[ProviderEvent]:
+    calls: dict[int, _PendingCall] = {}
+    finish_reason: str | None = None
+    model: str | None = None
+    for chunk in stream:
+        model = getattr(chunk, "model", None) or model
+        usage = getattr(chunk, "usage", None)
+        if usage is not None:
+            yield UsageEvent(usage.prompt_tokens or 0, usage.completion_tokens or 0)
+        for choice in chunk.choices or ():
+            delta = choice.delta
+            if delta is not None:
+                reasoning = _field(delta, "reasoning_content") or _field(delta, "reasoning")
+                if isinstance(reasoning, str) and reasoning:
+                    yield ReasoningDelta(reasoning)
+                if delta.content:
+                    yield TextDelta(delta.content)
+                for part in delta.tool_calls or ():
+                    pending = calls.setdefault(part.index or 0, _PendingCall())
+                    pending.id = part.id or pending.id
+                    if part.function is not None:
+                        pending.name += part.function.name or ""
+                        pending.arguments += part.function.arguments or ""
+            if choice.finish_reason:
+                finish_reason = choice.finish_reason
+    if finish_reason is None:
+        raise ProviderError("The reply stream was cut off before the model finished.")
+    for index in sorted(calls):
+        yield _request(calls[index], index)
+    yield Done(finish_reason, model)
+
+
+def _field(delta: Any, name: str) -> Any:
+    value = getattr(delta, name, None)
+    if value is None and getattr(delta, "model_extra", None):
+        value = delta.model_extra.get(name)
+    return value
+
+
+def _request(pending: _PendingCall, index: int) -> ToolCallRequest:
+    call_id = pending.id or f"call_{index}"
+    try:
+        arguments = arguments_from_json(pending.arguments)
+    except ValueError:
+        return ToolCallRequest(
+            call_id, pending.name, {}, error="The tool call's arguments were not a JSON object."
+        )
+    return ToolCallRequest(call_id, pending.name, arguments)
+
+
+def _describe(exc: BaseException, endpoint: Endpoint, *, during_reply: bool = False) -> str:
+    """One line naming what went wrong and what to do, with no secret in it."""
+    import httpx
+    import openai
+
+    where = endpoint.base_url
+    if isinstance(exc, openai.APITimeoutError) or isinstance(exc, httpx.TimeoutException):
+        text = (
+            f"No answer from {where} within {endpoint.read_timeout:g} s (timeout); "
+            f"try again, or raise {TIMEOUT_ENV}."
+        )
+    elif isinstance(exc, openai.AuthenticationError):
+        text = (
+            f"{where} refused the API key (HTTP 401): check {API_KEY_ENV} "
+            "or %session config api_key=..."
+        )
+    elif isinstance(exc, openai.APIStatusError):
+        text = f"{where} answered HTTP {exc.status_code}: {_server_message(exc)}"
+    elif isinstance(exc, openai.APIConnectionError | httpx.TransportError):
+        cause = exc.__cause__ or exc
+        if during_reply:
+            text = f"The connection to {where} broke during the reply: {cause}"
+        else:
+            text = f"Cannot reach {where}: {type(cause).__name__}: {cause}"
+    elif isinstance(exc, json.JSONDecodeError | UnicodeDecodeError):
+        text = f"{where} sent a malformed stream (not JSON): {exc}"
+    elif isinstance(exc, openai.APIError):
+        text = f"{where} reported an error: {exc.message}"
+    else:
+        text = f"The reply from {where} could not be read: {type(exc).__name__}: {exc}"
+    return redact(" ".join(text.split()), endpoint.api_key)
+
+
+def _server_message(exc: Any) -> str:
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        message = inner.get("message") if isinstance(inner, dict) else inner
+        if message:
+            return str(message)[:200]
+    return str(getattr(exc, "message", "") or exc)[:200]
+
+
+def redact(text: str, api_key: str | None) -> str:
+    """``text`` with the key, and anything shaped like a key, replaced."""
+    if api_key and api_key != PLACEHOLDER_KEY:
+        text = text.replace(api_key, "[key hidden]")
+    return _KEY_LIKE.sub("[key hidden]", text)
