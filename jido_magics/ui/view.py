@@ -1,0 +1,449 @@
+"""``SessionView``: the session widget, composed of ipywidgets and kept in sync with a registry.
+
+The view observes the registry, so a change made by a magic, by Python or by another thread
+shows at once; a click on a session button switches the registry the magics use. It holds its
+widgets (it is not one): ``view.widget`` is the VBox to display, and displaying the view itself
+shows that same widget. Widget traits are only ever assigned, never mutated in place, so every
+change reaches the browser.
+
+Rendering cost is bounded by one page: a switch renders the newest page of the new session at
+once; streaming deltas go through a :class:`~.throttle.Throttle` (at most one render per
+``interval``, always with a trailing one).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as widgets
+
+from ..core.errors import JidoError, shorten
+from ..core.registry import (
+    EVENT_ADDED,
+    EVENT_CLOSED,
+    EVENT_CREATED,
+    EVENT_RENAMED,
+    EVENT_SWITCHED,
+    Registry,
+    RegistryEvent,
+)
+from ..core.session import (
+    CHANGE_MESSAGE_TEXT,
+    CHANGE_REASONING,
+    CHANGE_SAVED,
+    CHANGE_USAGE,
+    Session,
+)
+from .render import (
+    PAGE_SIZE,
+    RenderCache,
+    newest_offset,
+    render_empty,
+    render_page,
+    take_snapshot,
+)
+from .throttle import Scheduler, Throttle, thread_timer
+
+logger = logging.getLogger("jido_magics")
+
+NO_SESSION_TEXT = "No session is open: click New or run %session new NAME."
+SAVE_UNAVAILABLE = "Saving is not available in this kernel."
+
+#: ``send(session, text, namespace, on_event)``: send a user message and stream the reply.
+Sender = Callable[[Session, str, "dict[str, Any] | None", Callable[[Any], None]], Any]
+#: ``save(session)``: save one session now.
+Saver = Callable[[Session], Any]
+
+
+def send_with_agents(
+    session: Session,
+    text: str,
+    namespace: dict[str, Any] | None,
+    on_event: Callable[[Any], None],
+) -> Any:
+    """The default sender: :func:`jido_magics.agents.exchange.send_message`."""
+    try:
+        from ..agents.exchange import send_message
+    except ImportError as exc:
+        raise JidoError("Sending from the widget is not available in this version.") from exc
+    return send_message(session, text, namespace=namespace, on_event=on_event)
+
+
+class SessionView:
+    """The widget of one registry: session buttons with New / Save / Close, one HTML page of
+    the conversation with Older / Newer, a message box with Send, and a status line."""
+
+    def __init__(
+        self,
+        registry: Registry,
+        *,
+        new_session: Callable[[Registry], Session] | None = None,
+        save: Saver | None = None,
+        send: Sender = send_with_agents,
+        namespace: dict[str, Any] | None = None,
+        page_size: int = PAGE_SIZE,
+        interval: float = 0.05,
+        clock: Callable[[], float] = time.monotonic,
+        schedule: Scheduler = thread_timer,
+    ) -> None:
+        self._registry = registry
+        self._new_session = new_session or (lambda reg: reg.create())
+        self._save = save
+        self._send = send
+        self._namespace = namespace
+        self._page_size = page_size
+        self._cache = RenderCache()
+        self._lock = threading.RLock()
+        self._local = threading.local()  # per-thread: "we are setting the tabs ourselves"
+        self._session: Session | None = registry.active
+        self._offset: int | None = None  # None: follow the newest page
+        self._shown_offset = 0
+        self._shown_total = 0
+        self._issued = 0
+        self._assigned = 0
+        self._last_error = ""
+        self._note = ""
+        self._closed = False
+        self._stream = Throttle(self._render, interval, clock=clock, schedule=schedule)
+
+        self.tabs = widgets.ToggleButtons(
+            options=[], style={"button_width": "auto"}, tooltip="Switch session"
+        )
+        self.new_button = widgets.Button(description="New", icon="plus", tooltip="New session")
+        self.save_button = widgets.Button(description="Save", icon="save", tooltip="Save now")
+        self.close_button = widgets.Button(
+            description="Close", icon="times", tooltip="Save and close the active session"
+        )
+        self.older_button = widgets.Button(description="Older", icon="chevron-left")
+        self.newer_button = widgets.Button(description="Newer", icon="chevron-right")
+        self.page_label = widgets.HTML()
+        self.conversation = widgets.HTML(layout=widgets.Layout(width="100%"))
+        self.input = widgets.Textarea(
+            placeholder="Message the active session…",
+            layout=widgets.Layout(width="100%", height="5em"),
+        )
+        self.send_button = widgets.Button(
+            description="Send", icon="paper-plane", button_style="primary"
+        )
+        self.status = widgets.HTML()
+        self.widget = widgets.VBox(
+            [
+                widgets.HBox(
+                    [self.tabs, self.new_button, self.save_button, self.close_button],
+                    layout=widgets.Layout(flex_flow="row wrap", align_items="center"),
+                ),
+                widgets.HBox(
+                    [self.older_button, self.newer_button, self.page_label],
+                    layout=widgets.Layout(align_items="center"),
+                ),
+                self.conversation,
+                widgets.HBox([self.input, self.send_button]),
+                self.status,
+            ],
+            layout=widgets.Layout(width="100%"),
+        )
+        # Stable class names: the browser test and user CSS find the parts by them.
+        for part, name in (
+            (self.widget, "jido-view"),
+            (self.tabs, "jido-tabs"),
+            (self.new_button, "jido-new"),
+            (self.save_button, "jido-save"),
+            (self.close_button, "jido-close"),
+            (self.older_button, "jido-older"),
+            (self.newer_button, "jido-newer"),
+            (self.conversation, "jido-conversation"),
+            (self.input, "jido-input"),
+            (self.send_button, "jido-send"),
+            (self.status, "jido-status"),
+        ):
+            part.add_class(name)
+
+        self.tabs.observe(self._on_tab_change, names="value")
+        self.new_button.on_click(lambda _: self.new_session())
+        self.save_button.on_click(lambda _: self.save())
+        self.close_button.on_click(lambda _: self.close_session())
+        self.older_button.on_click(lambda _: self.older())
+        self.newer_button.on_click(lambda _: self.newer())
+        self.send_button.on_click(lambda _: self.send())
+        self._unsubscribe = registry.subscribe(self._on_registry_event)
+        self.refresh()
+
+    # -- public ----------------------------------------------------------------------------
+
+    @property
+    def session(self) -> Session | None:
+        """The session whose conversation is shown (the registry's active one)."""
+        return self._session
+
+    @property
+    def offset(self) -> int:
+        """Offset of the page shown, counted from the oldest message."""
+        return self._shown_offset
+
+    @property
+    def last_error(self) -> str:
+        return self._last_error
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def refresh(self) -> None:
+        """Re-read everything from the registry and render at once."""
+        self._session = self._registry.active
+        self._sync_tabs()
+        self._render_now()
+
+    def flush(self) -> None:
+        """Render now if a throttled streaming update is waiting."""
+        self._stream.flush()
+
+    def older(self) -> None:
+        self._offset = max(0, self._shown_offset - self._page_size)
+        self._render_now()
+
+    def newer(self) -> None:
+        following = self._shown_offset + self._page_size
+        self._offset = (
+            None if following >= newest_offset(self._shown_total, self._page_size) else following
+        )
+        self._render_now()
+
+    def new_session(self) -> Session | None:
+        return self._act(lambda: self._new_session(self._registry))
+
+    def save(self) -> Any:
+        def save_active() -> Any:
+            session = self._registry.require_active()
+            if self._save is None:
+                raise JidoError(SAVE_UNAVAILABLE)
+            result = self._save(session)
+            self._note = f"Saved '{shorten(session.name, 40)}'."
+            return result
+
+        return self._act(save_active)
+
+    def close_session(self) -> Session | None:
+        return self._act(lambda: self._registry.close(self._registry.require_active().id))
+
+    def send(self, text: str | None = None) -> Any:
+        """Send ``text`` (default: the message box) to the active session; the reply streams
+        into the page. The box is emptied, and refilled if nothing was sent."""
+        text = self.input.value if text is None else text
+        if not text.strip():
+            self._set_error("Type a message first.")
+            return None
+        session = self._registry.active
+        if session is None:
+            self._set_error(NO_SESSION_TEXT)
+            return None
+        before = len(session.messages) + session.dropped.get("messages", 0)
+        self.input.value = ""
+        self.send_button.disabled = True
+        self._offset = None
+        try:
+            return self._act(
+                lambda: self._send(session, text, self._namespace, self._on_agent_event)
+            )
+        finally:
+            self.send_button.disabled = False
+            if len(session.messages) + session.dropped.get("messages", 0) == before:
+                self.input.value = text  # nothing reached the session: keep what was typed
+            self._stream.cancel()
+            self._render_now()
+
+    def close(self) -> None:
+        """Stop observing the registry and close every widget (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        self._unsubscribe()
+        self._stream.cancel()
+        for part in (
+            self.tabs,
+            self.new_button,
+            self.save_button,
+            self.close_button,
+            self.older_button,
+            self.newer_button,
+            self.page_label,
+            self.conversation,
+            self.input,
+            self.send_button,
+            self.status,
+            *self.widget.children,
+            self.widget,
+        ):
+            part.close()
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def __repr__(self) -> str:
+        shown = self._session.name if self._session else None
+        return f"<SessionView session={shown!r} offset={self._shown_offset} closed={self._closed}>"
+
+    # -- registry → widgets ----------------------------------------------------------------
+
+    def _on_registry_event(self, event: RegistryEvent) -> None:
+        if self._closed:
+            return
+        kind = event.kind
+        if kind == EVENT_SWITCHED:
+            self._stream.cancel()
+            self._session = event.session
+            self._offset = None
+            self._sync_tabs()
+            self._render_now()
+        elif kind in (EVENT_CREATED, EVENT_ADDED, EVENT_CLOSED, EVENT_RENAMED):
+            self._sync_tabs()
+            self._render_status()
+        elif event.session is not self._session:
+            return  # another session changed: nothing of it is on screen
+        elif kind in (CHANGE_MESSAGE_TEXT, CHANGE_REASONING):
+            self._stream()
+        elif kind in (CHANGE_USAGE, CHANGE_SAVED):
+            self._render_status()
+        else:  # a message or tool call added, a reply complete, settings or caps changed
+            self._render_now()
+
+    def _sync_tabs(self) -> None:
+        sessions = self._registry.sessions
+        active = self._registry.active
+        options = tuple((s.name, s.id) for s in sessions)
+        with self._lock:
+            self._local.syncing = True
+            try:
+                with self.tabs.hold_sync():
+                    if tuple(self.tabs.options) != options:
+                        self.tabs.options = options
+                        self.tabs.tooltips = [f"id {s.id}" for s in sessions]
+                    self.tabs.value = active.id if active is not None else None
+            finally:
+                self._local.syncing = False
+        disabled = active is None
+        self.save_button.disabled = disabled
+        self.close_button.disabled = disabled
+
+    def _render_now(self) -> None:
+        self._stream.ran()
+        self._render()
+
+    def _render(self) -> None:
+        """Render the page and status; safe from any thread. Session data is read without
+        holding the view's lock, and only the newest render is assigned."""
+        if self._closed:
+            return
+        with self._lock:
+            self._issued += 1
+            ticket = self._issued
+            session, offset = self._session, self._offset
+        if session is None:
+            page_html, label, start, total = render_empty(NO_SESSION_TEXT), "", 0, 0
+            has_older = has_newer = False
+        else:
+            snapshot = take_snapshot(session, offset, self._page_size)
+            page_html = render_page(snapshot, self._cache)
+            start, total = snapshot.offset, snapshot.total
+            shown = len(snapshot.messages)
+            label = f"messages {start + 1}–{start + shown} of {total}" if shown else "no messages"
+            has_older, has_newer = not snapshot.is_oldest, not snapshot.is_newest
+        status_html = self._status_html(session)
+        with self._lock:
+            if ticket < self._assigned or self._closed:
+                return  # a newer render already showed fresher data
+            self._assigned = ticket
+            self._shown_offset, self._shown_total = start, total
+            self.conversation.value = page_html
+            self.page_label.value = label
+            self.older_button.disabled = not has_older
+            self.newer_button.disabled = not has_newer
+            self.status.value = status_html
+
+    def _render_status(self) -> None:
+        status_html = self._status_html(self._session)
+        with self._lock:
+            if not self._closed:
+                self.status.value = status_html
+
+    def _status_html(self, session: Session | None) -> str:
+        escape = html.escape
+        parts: list[str] = []
+        if session is None:
+            parts.append("no session")
+        else:
+            with session.lock:
+                config, caps = session.config, session.caps
+                counts = (
+                    len(session.messages),
+                    len(session.reasoning_steps),
+                    len(session.tool_calls),
+                )
+                dropped = session.dropped.get("messages", 0)
+                tokens_in, tokens_out = session.usage.input_tokens, session.usage.output_tokens
+                saved = _saved_state(session)
+            model = config.provider + (f"/{config.model}" if config.model else "")
+            messages = f"{counts[0]}/{caps.max_messages} messages"
+            if dropped:
+                messages += f" ({dropped} dropped)"
+            parts += [
+                model,
+                messages,
+                f"{counts[1]}/{caps.max_reasoning_steps} reasoning",
+                f"{counts[2]}/{caps.max_tool_calls} tool calls",
+                f"tokens {tokens_in} in / {tokens_out} out",
+                saved,
+            ]
+        line = escape(" · ".join(parts))
+        if self._note:
+            line += f" · {escape(self._note)}"
+        if self._last_error:
+            error = escape(self._last_error)
+            line += f' · <span class="jido-error-text" style="color:#c62828">Error: {error}</span>'
+        return f'<span class="jido-status-line">{line}</span>'
+
+    # -- widgets → registry ----------------------------------------------------------------
+
+    def _on_tab_change(self, change: dict[str, Any]) -> None:
+        if getattr(self._local, "syncing", False) or change["new"] is None:
+            return
+        self._act(lambda: self._registry.switch(change["new"]))
+
+    def _on_agent_event(self, event: Any) -> None:
+        """Streaming events from the agent: the registry already reports the text; only an
+        error needs showing here."""
+        from ..agents.events import ErrorEvent
+
+        if isinstance(event, ErrorEvent):
+            self._set_error(event.message)
+
+    def _act(self, action: Callable[[], Any]) -> Any:
+        """Run a user action; its error goes to the status line, never a traceback."""
+        self._note = ""
+        try:
+            result = action()
+        except JidoError as exc:
+            self._set_error(str(exc))
+            return None
+        except Exception as exc:  # a bug or an SDK failure: one line for the user, log for us
+            logger.exception("jido_magics: the session widget's action failed")
+            self._set_error(f"{type(exc).__name__}: {exc}")
+            return None
+        self._last_error = ""
+        self._render_status()
+        return result
+
+    def _set_error(self, message: str) -> None:
+        self._last_error = shorten(" ".join(message.split()), 200)
+        self._render_status()
+
+
+def _saved_state(session: Session) -> str:
+    if session.dirty:
+        return "unsaved changes" if session.generation else "not saved"
+    return f"saved (gen {session.generation})" if session.generation else "empty, not saved"
