@@ -26,6 +26,8 @@ class Extension:
         self.shell = shell
         self.registry = Registry()
         self.magics: SessionMagics | None = None
+        #: The ``%session ui`` widget (a ``jido_magics.ui.view.SessionView``), made on first use.
+        self.session_view: Any = None
         self._cleanups: list[Callable[[], None]] = []
 
     def default_config(self) -> SessionConfig:
