@@ -55,8 +55,13 @@ class Command:
         return f"%session {self.name} {self.usage}".rstrip()
 
     def parser(self) -> CommandParser:
-        parser = CommandParser(f"session {self.name}", self.usage)
-        self.configure(parser)
+        """This command's parser, built once: argparse set-up (gettext look-ups) costs more
+        than the command itself, and parsing leaves the parser unchanged."""
+        parser = self.__dict__.get("_parser")
+        if parser is None:
+            parser = CommandParser(f"session {self.name}", self.usage)
+            self.configure(parser)
+            self.__dict__["_parser"] = parser  # outside the frozen fields: eq/hash unchanged
         return parser
 
 
