@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
+from IPython.core.magic import (
+    Magics,
+    line_cell_magic,
+    line_magic,
+    magics_class,
+    no_var_expand,
+)
 from traitlets import Bool, Int, TraitError, Unicode, observe, validate
 
 from ..core.errors import JidoError
@@ -114,6 +120,7 @@ class SessionMagics(Magics):
         except JidoError as exc:
             raise UsageError(str(exc)) from exc
 
+    @no_var_expand  # braces and $ in a prompt are sent as typed; see --interpolate
     @line_cell_magic
     def chat(self, line: str, cell: str | None = None) -> Any:
         """Send a message to the active session and stream the reply.
