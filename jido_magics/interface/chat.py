@@ -1,14 +1,185 @@
-"""``%%chat`` / ``%chat``: send the cell as the next user message and stream the reply."""
+"""``%%chat`` / ``%chat``: send the cell as the next user message and stream the reply.
+
+The reply is written to stdout as it arrives, which streams into the cell output both in a
+kernel and in a plain terminal shell. Failures reach the user as one line (a ``ChatFailed``
+that the magic turns into a ``UsageError``); the session stays consistent either way.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import json
+import re
+import shlex
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TextIO
 
-from ..core.errors import JidoError
+from ..agents.errors import ChatError
+from ..agents.events import Event, ReasoningDelta, TextDelta, ToolResult
+from ..agents.exchange import send_message
+from ..core.errors import shorten
+from ..core.session import Session
+from .parsing import CommandUsageError
 
 if TYPE_CHECKING:
     from .extension import Extension
 
+DEFAULT_SESSION_NAME = "chat"
+USAGE = "%%chat [--session TARGET] [--interpolate]  (or %chat [OPTIONS] TEXT)"
 
-def run_chat(ext: Extension, line: str, cell: str | None) -> Any:
-    raise JidoError("%chat is not available yet.")
+_OPTION = re.compile(
+    r"""\s*(?:
+        (?P<interpolate>--interpolate)(?=\s|$)
+      | --session(?:=|\s+)(?P<target>"[^"]*"|'[^']*'|[^\s"']+)(?=\s|$)
+      | (?P<other>--?\S+)
+    )""",
+    re.VERBOSE,
+)
+_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\}")
+
+
+@dataclass(frozen=True)
+class ChatOptions:
+    target: str | None
+    interpolate: bool
+    text: str
+
+
+def parse_chat(line: str, cell: str | None) -> ChatOptions:
+    """Leading options from ``line``; the message is the cell body, or the rest of the line.
+
+    The line form is not split like a shell, so apostrophes and quotes in the text are safe.
+    """
+    target: str | None = None
+    interpolate = False
+    rest = line
+    while True:
+        match = _OPTION.match(rest)
+        if match is None or not match.group(0).strip():
+            break
+        if match.group("other") is not None:
+            if match.group("other") == "--session" or match.group("other").startswith("--session="):
+                raise CommandUsageError(f"%chat: --session needs a TARGET. Usage: {USAGE}")
+            if cell is None and not match.group("other").startswith("--"):
+                break  # "-" starting the text of a line, e.g. "%chat -1 is odd?"
+            raise CommandUsageError(
+                f"%chat: unknown option '{shorten(match.group('other'), 30)}'. Usage: {USAGE}"
+            )
+        if match.group("interpolate"):
+            interpolate = True
+        else:
+            target = shlex.split(match.group("target"))[0] if match.group("target") else None
+        rest = rest[match.end() :]
+    if cell is None:
+        text = rest.strip()
+    else:
+        if rest.strip():
+            raise CommandUsageError(
+                f"%%chat: write the message in the cell, not after the options "
+                f"('{shorten(rest.strip(), 30)}'). Usage: {USAGE}"
+            )
+        text = cell.strip()
+    if not text:
+        raise ChatError(
+            "Nothing to send: write the message after %chat, or in the cell below %%chat."
+        )
+    return ChatOptions(target, interpolate, text)
+
+
+def interpolate(text: str, namespace: Mapping[str, Any]) -> str:
+    """Replace ``{name}`` (or ``{name.attr}``) with the value's ``repr``; ``{{``/``}}`` give
+    literal braces. Only names and attributes are looked up, nothing is evaluated."""
+
+    def replace(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if token in ("{{", "}}"):
+            return token[0]
+        head, *attributes = match.group(1).split(".")
+        if head not in namespace:
+            raise ChatError(
+                f"--interpolate: no variable named '{shorten(head, 40)}' in the notebook "
+                "(write {{ and }} for literal braces)."
+            )
+        value = namespace[head]
+        for attribute in attributes:
+            try:
+                value = getattr(value, attribute)
+            except Exception as exc:
+                raise ChatError(
+                    f"--interpolate: cannot read '{shorten(match.group(1), 60)}': "
+                    f"{type(exc).__name__}."
+                ) from None
+        return repr(value)
+
+    return _PLACEHOLDER.sub(replace, text)
+
+
+class StreamPrinter:
+    """Writes a reply to ``out`` as its events arrive: reasoning first, marked, then the text,
+    and one line per tool call."""
+
+    def __init__(self, out: TextIO | None = None) -> None:
+        self.out = out
+        self.section: str | None = None
+        self.at_line_start = True
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, ReasoningDelta):
+            self._enter("reasoning", "[reasoning] ")
+            self._write(event.text)
+        elif isinstance(event, TextDelta):
+            self._enter("text", "")
+            self._write(event.text)
+        elif isinstance(event, ToolResult):
+            call = event.call
+            arguments = json.dumps(call.arguments, ensure_ascii=False, sort_keys=True)
+            self._enter("tool", "")
+            self._write(f"[tool {call.name}({shorten(arguments, 60)}): {call.status}]\n")
+
+    def end(self) -> None:
+        if not self.at_line_start:
+            self._write("\n")
+
+    def _enter(self, section: str, header: str) -> None:
+        if self.section != section:
+            if self.section is not None:
+                self._write("\n" if self.at_line_start else "\n\n")
+            self.section = section
+            self._write(header)
+
+    def _write(self, text: str) -> None:
+        if not text:
+            return
+        out = self.out or sys.stdout  # looked up late: IPython swaps stdout per cell
+        out.write(text)
+        out.flush()
+        self.at_line_start = text.endswith("\n")
+
+
+def chat_session(ext: Extension, target: str | None) -> Session:
+    """The named session, else the active one; with none open, a new one named 'chat'."""
+    registry = ext.registry
+    if target is not None:
+        return registry.get(target)
+    session = registry.active
+    if session is None:
+        session = registry.create(DEFAULT_SESSION_NAME, config=ext.default_config())
+        print(f"(Created session '{session.name}', provider {session.config.provider}.)")
+    return session
+
+
+def run_chat(ext: Extension, line: str, cell: str | None) -> None:
+    options = parse_chat(line, cell)
+    namespace = ext.shell.user_ns
+    text = interpolate(options.text, namespace) if options.interpolate else options.text
+    session = chat_session(ext, options.target)
+    printer = StreamPrinter()
+    try:
+        send_message(session, text, namespace=namespace, on_event=printer)
+    except KeyboardInterrupt:
+        printer.end()
+        print("Interrupted: the partial reply is kept, marked 'interrupted'.")
+        return
+    finally:
+        printer.end()
