@@ -1,7 +1,77 @@
-"""``%session show|export|config``."""
+"""``%session show|export``: reading a conversation in the notebook and exporting it."""
 
 from __future__ import annotations
 
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ...core.transcript import ConversationPage, conversation_page
+from ..parsing import CommandParser
 from . import Command
 
-COMMANDS: list[Command] = []
+if TYPE_CHECKING:
+    from ..extension import Extension
+
+
+def _configure_show(parser: CommandParser) -> None:
+    parser.add_argument("target", nargs="?")
+    parser.add_argument("--page", type=int)
+
+
+def _run_show(ext: Extension, args: argparse.Namespace) -> ConversationPage:
+    return conversation_page(ext.registry.get(args.target), args.page)
+
+
+def _configure_export(parser: CommandParser) -> None:
+    parser.add_argument("target", nargs="?")
+    parser.add_argument("--format", dest="fmt", choices=("md", "ipynb", "json"))
+    parser.add_argument("--output")
+    parser.add_argument("--force", action="store_true")
+
+
+def export_folder(ext: Extension) -> Path:
+    """Where exports go by default: beside the notebook when the store knows it, else the
+    current folder."""
+    store: Any = getattr(ext, "store", None)
+    notebook = getattr(store, "notebook_path", None) if store is not None else None
+    if callable(notebook):
+        notebook = notebook()
+    if notebook:
+        return Path(notebook).parent
+    return Path.cwd()
+
+
+def _run_export(ext: Extension, args: argparse.Namespace) -> None:
+    from ...export import export_session, format_for  # lazy: nbformat only when used
+
+    session = ext.registry.get(args.target)
+    fmt = format_for(args.output, args.fmt)
+    path = export_session(
+        session, fmt, output=args.output, folder=export_folder(ext), force=args.force
+    )
+    count = len(session.messages)
+    print(f"Exported '{session.name}' ({count} message{'s' * (count != 1)}) to {path}.")
+
+
+COMMANDS = [
+    Command(
+        "show",
+        "[TARGET] [--page N]",
+        "show the conversation as Markdown, 50 messages a page (1 = oldest; default newest)",
+        _configure_show,
+        _run_show,
+        details="Reasoning steps and tool calls are folded; dropped messages are counted.",
+    ),
+    Command(
+        "export",
+        "[TARGET] [--format md|ipynb|json] [--output PATH] [--force]",
+        "write the conversation to a file: Markdown, a notebook (a cell a message) or JSON",
+        _configure_export,
+        _run_export,
+        details=(
+            "Default PATH: the session's name beside the notebook (format from --format,\n"
+            "else PATH's suffix, else md). An existing file is kept unless --force."
+        ),
+    ),
+]

@@ -1,0 +1,180 @@
+"""Exporting a conversation to a file: a Markdown transcript, a notebook with one Markdown cell
+per message, or a plain JSON document.
+
+Files are written atomically (temp file in the same folder, fsync, then link or replace) and an
+existing file is never overwritten unless asked: without ``force`` the final step is a hard
+link, which fails if the name exists, so even a file created meanwhile is kept.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import re
+import secrets
+from pathlib import Path
+from typing import Any
+
+from .core.clock import utc_now
+from .core.errors import JidoError, shorten
+from .core.transcript import message_cells, snapshot, transcript_document, transcript_markdown
+
+FORMATS: dict[str, str] = {"md": ".md", "ipynb": ".ipynb", "json": ".json"}
+DEFAULT_FORMAT = "md"
+
+
+class ExportError(JidoError):
+    """An export could not be written; nothing was changed."""
+
+
+def format_for(path: str | os.PathLike[str] | None, explicit: str | None) -> str:
+    """The export format: the explicit one, else the output file's suffix, else Markdown."""
+    if explicit:
+        if explicit not in FORMATS:
+            raise ExportError(
+                f"Unknown export format '{shorten(explicit, 20)}': use md, ipynb or json."
+            )
+        return explicit
+    if path is not None:
+        suffix = Path(path).suffix.lower()
+        for name, extension in FORMATS.items():
+            if suffix == extension:
+                return name
+    return DEFAULT_FORMAT
+
+
+def render(session: Any, fmt: str) -> bytes:
+    """The bytes of ``session`` exported as ``fmt`` (``md``, ``ipynb`` or ``json``)."""
+    exported_at = utc_now()
+    if fmt == "md":
+        return transcript_markdown(snapshot(session), exported_at).encode("utf-8")
+    if fmt == "json":
+        document = transcript_document(session, exported_at)
+        return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    if fmt == "ipynb":
+        return _notebook(session, exported_at).encode("utf-8")
+    raise ExportError(f"Unknown export format '{shorten(fmt, 20)}': use md, ipynb or json.")
+
+
+def _notebook(session: Any, exported_at: str) -> str:
+    import nbformat  # lazy: only exports to a notebook need it
+
+    snap = snapshot(session)
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["title"] = snap.name
+    notebook.metadata["jido_magics"] = {
+        "session_id": snap.session_id,
+        "name": snap.name,
+        "provider": snap.provider,
+        "model": snap.model,
+        "messages": snap.total,
+        "dropped": snap.dropped,
+        "exported_at": exported_at,
+    }
+    notebook.cells = [nbformat.v4.new_markdown_cell(text) for text in message_cells(snap)]
+    nbformat.validate(notebook)
+    return nbformat.writes(notebook) + "\n"
+
+
+_UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def file_stem(session: Any) -> str:
+    """A file name made from the session's name (``my chat`` -> ``my-chat``), else its id."""
+    stem = _UNSAFE_FILE_CHARS.sub("-", session.name).strip("-.")[:60]
+    return stem or session.id
+
+
+def output_path(session: Any, fmt: str, output: str | None, folder: Path) -> Path:
+    """Where to write: ``output`` (a file, or a folder to put the default name in), else the
+    default name in ``folder``."""
+    default_name = file_stem(session) + FORMATS[fmt]
+    if output is None:
+        return folder / default_name
+    path = Path(os.path.expanduser(output))
+    if path.is_dir():
+        return path / default_name
+    return path
+
+
+def write_new_file(path: Path, data: bytes, *, force: bool = False) -> None:
+    """Write ``data`` to ``path`` atomically; refuse an existing file unless ``force``."""
+    folder = path.parent
+    if not folder.is_dir():
+        raise ExportError(f"Cannot write {path}: the folder {folder} does not exist.")
+    if not force and os.path.lexists(path):
+        raise _exists(path)
+    temp = folder / f".{path.name[:80]}.{secrets.token_hex(4)}.tmp"
+    created = False
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        created = True
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if force:
+            os.replace(temp, path)
+        else:
+            _link_no_clobber(temp, path)
+        _fsync_folder(folder)
+    except OSError as exc:
+        raise ExportError(f"Cannot write {path}: {exc.strerror or exc}.") from exc
+    finally:
+        if created:
+            try:
+                os.unlink(temp)  # after a link or a failure; already gone after a replace
+            except FileNotFoundError:
+                pass
+
+
+def _link_no_clobber(temp: Path, path: Path) -> None:
+    try:
+        os.link(temp, path)  # atomic, and fails when the name already exists
+    except FileExistsError:
+        raise _exists(path) from None
+    except OSError as exc:
+        # File systems without hard links: the check-then-replace fallback.
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
+            raise
+        if os.path.lexists(path):
+            raise _exists(path) from None
+        os.replace(temp, path)
+
+
+def _exists(path: Path) -> ExportError:
+    return ExportError(
+        f"{path} already exists: add --force to overwrite it or choose --output PATH."
+    )
+
+
+def _fsync_folder(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return  # e.g. Windows: folders cannot be opened; the rename is still atomic
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def export_session(
+    session: Any,
+    fmt: str,
+    *,
+    output: str | None = None,
+    folder: Path | None = None,
+    force: bool = False,
+) -> Path:
+    """Export ``session`` as ``fmt`` to ``output`` (default: named after the session, in
+    ``folder`` or the current folder); returns the path written."""
+    path = output_path(session, fmt, output, folder or Path.cwd()).absolute()
+    write_new_file(path, render(session, fmt), force=force)
+    return path
