@@ -1,7 +1,143 @@
-"""``%session config``: show or set the active session's model settings."""
+"""``%session config``: show or set the active session's model settings.
+
+Setting is all or nothing: every pair is read and checked first (``SessionConfig.updated``),
+so one bad pair changes none.
+"""
 
 from __future__ import annotations
 
+import argparse
+import os
+from typing import TYPE_CHECKING, Any
+
+from ...agents.context import DEFAULT_SYSTEM_PROMPT
+from ...agents.providers import provider_names
+from ...core.errors import InvalidConfig, shorten
+from ...core.records import SessionConfig
+from ...core.session import Session
+from ..parsing import CommandParser
 from . import Command
 
-COMMANDS: list[Command] = []
+if TYPE_CHECKING:
+    from ..extension import Extension
+
+#: Shown key -> SessionConfig field, in display order.
+KEYS: dict[str, str] = {
+    "provider": "provider",
+    "model": "model",
+    "base_url": "base_url",
+    "temperature": "temperature",
+    "max_tokens": "max_tokens",
+    "system": "system_prompt",
+    "context_budget": "context_budget",
+    "api_key": "api_key",
+}
+ALIASES = {"system_prompt": "system", "base-url": "base_url", "max-tokens": "max_tokens"}
+_NUMBERS = {"temperature": float, "max_tokens": int, "context_budget": int}
+
+
+def parse_pairs(words: list[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` words as SessionConfig changes; ``KEY=`` resets a setting to its default."""
+    changes: dict[str, Any] = {}
+    for word in words:
+        key, equals, raw = word.partition("=")
+        key = ALIASES.get(key.strip().lower(), key.strip().lower())
+        if not equals or not key:
+            raise InvalidConfig(
+                f"Cannot read '{shorten(word, 40)}': write KEY=VALUE, e.g. temperature=0.2."
+            )
+        if key not in KEYS:
+            raise InvalidConfig(
+                f"Unknown setting '{shorten(key, 40)}': use one of {', '.join(KEYS)}."
+            )
+        changes[KEYS[key]] = _value(key, raw)
+    return changes
+
+
+def _value(key: str, raw: str) -> Any:
+    if raw == "":
+        return SessionConfig.__dataclass_fields__[KEYS[key]].default
+    if key == "provider":
+        name = raw.strip().lower()
+        if name not in provider_names():
+            raise InvalidConfig(
+                f"Unknown provider '{shorten(raw, 40)}': use one of {', '.join(provider_names())}."
+            )
+        return name
+    kind = _NUMBERS.get(key)
+    if kind is not None:
+        try:
+            return kind(raw)
+        except ValueError:
+            # let the core give its usual sentence for this setting
+            return raw
+    return raw
+
+
+def describe_settings(session: Session) -> str:
+    config = session.config
+    env_key = "set" if os.environ.get("OPENAI_API_KEY") else "unset"
+    env_url = os.environ.get("OPENAI_BASE_URL")
+    system = config.system_prompt
+    shown = {
+        "provider": config.provider,
+        "model": config.model or "(the provider's default)",
+        "base_url": config.base_url
+        or (f"(from OPENAI_BASE_URL: {env_url})" if env_url else "(the provider's default)"),
+        "temperature": "(the model's default)"
+        if config.temperature is None
+        else config.temperature,
+        "max_tokens": "(the model's default)" if config.max_tokens is None else config.max_tokens,
+        "system": repr(shorten(DEFAULT_SYSTEM_PROMPT, 60)) + " (default)"
+        if system is None
+        else repr(shorten(system, 200)),
+        "context_budget": f"{config.context_budget} tokens",
+        "api_key": ("set" if config.api_key else f"unset (OPENAI_API_KEY is {env_key})"),
+    }
+    width = max(len(key) for key in shown)
+    lines = [f"Settings of session '{session.name}':"]
+    lines += [f"  {key.ljust(width)}  {value}" for key, value in shown.items()]
+    lines.append("Change with %session config KEY=VALUE ... (KEY= resets one to its default).")
+    return "\n".join(lines)
+
+
+def _configure_config(parser: CommandParser) -> None:
+    parser.add_argument("pairs", nargs="*")
+    parser.add_argument("--session", dest="target")
+
+
+def _run_config(ext: Extension, args: argparse.Namespace) -> None:
+    session = ext.registry.get(args.target)
+    if not args.pairs:
+        print(describe_settings(session))
+        return
+    changes = parse_pairs(args.pairs)
+    with session.lock:
+        config = session.config.updated(changes)  # checks every value before changing any
+        session.set_config(config)
+    shown = ", ".join(
+        f"{key}={'(set)' if key == 'api_key' and value else _short(value)}"
+        for key, value in ((k, getattr(config, KEYS[k])) for k in KEYS)
+        if KEYS[key] in changes
+    )
+    print(f"Updated session '{session.name}': {shown}.")
+
+
+def _short(value: Any) -> str:
+    return repr(shorten(value, 60)) if isinstance(value, str) else str(value)
+
+
+COMMANDS = [
+    Command(
+        "config",
+        "[KEY=VALUE ...] [--session TARGET]",
+        "show or set the active session's model settings (all or nothing)",
+        _configure_config,
+        _run_config,
+        details=(
+            "Keys: provider (offline|openai), model, base_url, temperature (0-2), max_tokens,\n"
+            "system, context_budget (tokens of history sent), api_key (never saved or shown).\n"
+            'Quote values with spaces: system="You are terse."  KEY= resets one to its default.'
+        ),
+    ),
+]
