@@ -40,3 +40,12 @@ def registry(shell):
     import jido_magics
 
     return jido_magics.get_registry()
+
+
+@pytest.fixture
+def chat_server() -> Iterator:
+    """A real chat-completions server on 127.0.0.1 (see ``tests/sse_server.py``)."""
+    from sse_server import ScriptedServer
+
+    with ScriptedServer() as server:
+        yield server
