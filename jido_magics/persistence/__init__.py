@@ -1,0 +1,46 @@
+"""Signed persistence: sessions saved as HMAC-signed JSON files beside the notebook.
+
+Imports only the core, orjson and the standard library (never IPython).
+"""
+
+from .errors import (
+    Conflict,
+    FileTooLarge,
+    ForeignKey,
+    InvalidPayload,
+    KeyFileError,
+    MismatchedId,
+    NoSavedSession,
+    NotASessionFile,
+    PersistenceError,
+    RejectedFile,
+    Stale,
+    StoreIOError,
+    Tampered,
+    UnknownVersion,
+)
+from .keys import KeyRing, default_key_path
+from .location import sessions_folder
+from .store import SavedSession, SessionStore
+
+__all__ = [
+    "Conflict",
+    "FileTooLarge",
+    "ForeignKey",
+    "InvalidPayload",
+    "KeyFileError",
+    "KeyRing",
+    "MismatchedId",
+    "NoSavedSession",
+    "NotASessionFile",
+    "PersistenceError",
+    "RejectedFile",
+    "SavedSession",
+    "SessionStore",
+    "Stale",
+    "StoreIOError",
+    "Tampered",
+    "UnknownVersion",
+    "default_key_path",
+    "sessions_folder",
+]

@@ -1,0 +1,299 @@
+"""Session ↔ payload bytes: plain dicts serialized by orjson with sorted keys, and a strict
+schema check of loaded data before any record is built. API keys are never written."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ..core.clock import is_utc_timestamp
+from ..core.errors import InvalidConfig, InvalidName
+from ..core.ids import is_valid_session_id
+from ..core.records import (
+    MESSAGE_STATUSES,
+    ROLES,
+    TOOL_CALL_STATUSES,
+    Caps,
+    Message,
+    ReasoningStep,
+    SessionConfig,
+    ToolCall,
+    Usage,
+)
+from ..core.session import Session
+from ..core.targets import check_name
+from .errors import InvalidPayload, PersistenceError, UnknownVersion, display_path
+
+FORMAT_VERSION = 1
+PAYLOAD_KEYS = frozenset(
+    (
+        "format_version",
+        "session_id",
+        "generation",
+        "saved_at",
+        "name",
+        "created_at",
+        "updated_at",
+        "config",
+        "messages",
+        "reasoning_steps",
+        "tool_calls",
+        "usage",
+        "dropped",
+    )
+)
+MESSAGE_KEYS = frozenset(
+    ("id", "role", "content", "created_at", "model", "usage", "tool_call_id", "status")
+)
+REASONING_KEYS = frozenset(("id", "content", "created_at", "message_id"))
+TOOL_CALL_KEYS = frozenset(
+    ("id", "name", "arguments", "result", "status", "created_at", "message_id")
+)
+USAGE_KEYS = frozenset(("input_tokens", "output_tokens"))
+DROPPED_KEYS = frozenset(("messages", "reasoning_steps", "tool_calls"))
+CONFIG_KEYS = frozenset(SessionConfig().to_dict())
+# Records are checked with this (fast) pattern; the few top-level times with the full check.
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z")
+
+
+def encode(session: Session, generation: int, saved_at: str) -> tuple[bytes, int]:
+    """The payload bytes of ``session`` saved as ``generation``, and the revision they hold.
+
+    Built under the session's lock, so the bytes are one consistent state.
+    """
+    with session.lock:
+        config = session.config.to_dict()
+        config.pop("api_key", None)  # secrets never reach a file, whatever to_dict returns
+        plain = {
+            "format_version": FORMAT_VERSION,
+            "session_id": session.id,
+            "generation": generation,
+            "saved_at": saved_at,
+            "name": session.name,
+            "created_at": session.created_at,
+            "updated_at": session.updated_at,
+            "config": config,
+            "messages": [m.to_dict() for m in session.messages],
+            "reasoning_steps": [r.to_dict() for r in session.reasoning_steps],
+            "tool_calls": [t.to_dict() for t in session.tool_calls],
+            "usage": session.usage.to_dict(),
+            "dropped": dict(session.dropped),
+        }
+        try:
+            payload = orjson.dumps(plain, option=orjson.OPT_SORT_KEYS)
+        except orjson.JSONEncodeError as exc:
+            raise PersistenceError(
+                f"Session '{session.name}' cannot be saved: a tool call's arguments are not plain "
+                f"JSON ({str(exc)[:60]})."
+            ) from None
+        return payload, session.revision
+
+
+class _Invalid(Exception):
+    """Where a payload breaks the schema (turned into :class:`InvalidPayload`)."""
+
+
+def decode(data: Any, path: Path, *, caps: Caps | None = None) -> Session:
+    """A new, clean :class:`Session` from a parsed payload, after checking every field."""
+    label = display_path(path)
+    if type(data) is not dict:
+        raise InvalidPayload(
+            f"{label} is signed but holds no session object: restore it from a backup.", path
+        )
+    version = data.get("format_version")
+    if version != FORMAT_VERSION or type(version) is not int:
+        raise UnknownVersion(
+            f"{label} holds session data format {str(version)[:20]}, which this version of "
+            "jido_magics does not read: upgrade jido_magics to load it.",
+            path,
+        )
+    try:
+        return _build(data, caps)
+    except _Invalid as exc:
+        raise InvalidPayload(
+            f"{label} is signed but its content is not a valid session ({exc}): restore it "
+            "from a backup.",
+            path,
+        ) from None
+
+
+def payload_generation(data: Any) -> int | None:
+    """The generation of a parsed payload, or None when it has none."""
+    if type(data) is dict:
+        generation = data.get("generation")
+        if type(generation) is int and generation >= 1:
+            return generation
+    return None
+
+
+def _build(data: dict[str, Any], caps: Caps | None) -> Session:
+    if data.keys() != PAYLOAD_KEYS:
+        missing = sorted(PAYLOAD_KEYS - data.keys())
+        extra = sorted(k[:20] for k in data.keys() - PAYLOAD_KEYS)
+        raise _Invalid(f"missing {missing[:3]}" if missing else f"unknown fields {extra[:3]}")
+    session_id = data["session_id"]
+    if not is_valid_session_id(session_id):
+        raise _Invalid("bad session_id")
+    generation = data["generation"]
+    if type(generation) is not int or generation < 1:
+        raise _Invalid("bad generation")
+    for key in ("saved_at", "created_at", "updated_at"):
+        if not is_utc_timestamp(data[key]):
+            raise _Invalid(f"bad {key}")
+    name = data["name"]
+    try:
+        if check_name(name) != name:
+            raise _Invalid("bad name")
+    except InvalidName:
+        raise _Invalid("bad name") from None
+    messages = _messages(_list(data, "messages"))
+    steps = _reasoning_steps(_list(data, "reasoning_steps"))
+    calls = _tool_calls(_list(data, "tool_calls"))
+    usage = _usage(data["usage"], "usage")
+    dropped = data["dropped"]
+    if type(dropped) is not dict or dropped.keys() != DROPPED_KEYS:
+        raise _Invalid("bad dropped")
+    for key, count in dropped.items():
+        _count(count, f"dropped.{key}")
+    config = _config(data["config"])
+    if caps is None:  # keep everything saved; the registry applies its own caps when opening
+        defaults = Caps()
+        caps = Caps(
+            max(defaults.max_messages, len(messages)),
+            max(defaults.max_reasoning_steps, len(steps)),
+            max(defaults.max_tool_calls, len(calls)),
+        )
+    return Session(
+        name,
+        id=session_id,
+        config=config,
+        caps=caps,
+        created_at=data["created_at"],
+        updated_at=data["updated_at"],
+        messages=messages,
+        reasoning_steps=steps,
+        tool_calls=calls,
+        usage=usage,
+        dropped=dropped,
+        generation=generation,
+    )
+
+
+def _list(data: dict[str, Any], key: str) -> list[Any]:
+    value = data[key]
+    if type(value) is not list:
+        raise _Invalid(f"{key} is not a list")
+    return value
+
+
+def _messages(items: list[Any]) -> list[Message]:
+    built = []
+    for index, item in enumerate(items):
+        if type(item) is not dict or item.keys() != MESSAGE_KEYS:
+            raise _Invalid(f"messages[{index}] has wrong fields")
+        role, status, usage = item["role"], item["status"], item["usage"]
+        if (
+            type(item["id"]) is not str
+            or role not in ROLES
+            or type(item["content"]) is not str
+            or not _is_time(item["created_at"])
+            or not _optional_text(item["model"])
+            or not _optional_text(item["tool_call_id"])
+            or status not in MESSAGE_STATUSES
+        ):
+            raise _Invalid(f"messages[{index}] has a bad value")
+        built.append(
+            Message(
+                item["id"],
+                role,
+                item["content"],
+                item["created_at"],
+                item["model"],
+                None if usage is None else _usage(usage, f"messages[{index}].usage"),
+                item["tool_call_id"],
+                status,
+            )
+        )
+    return built
+
+
+def _reasoning_steps(items: list[Any]) -> list[ReasoningStep]:
+    built = []
+    for index, item in enumerate(items):
+        if (
+            type(item) is not dict
+            or item.keys() != REASONING_KEYS
+            or type(item["id"]) is not str
+            or type(item["content"]) is not str
+            or not _is_time(item["created_at"])
+            or not _optional_text(item["message_id"])
+        ):
+            raise _Invalid(f"reasoning_steps[{index}] is malformed")
+        built.append(
+            ReasoningStep(item["id"], item["content"], item["created_at"], item["message_id"])
+        )
+    return built
+
+
+def _tool_calls(items: list[Any]) -> list[ToolCall]:
+    built = []
+    for index, item in enumerate(items):
+        if (
+            type(item) is not dict
+            or item.keys() != TOOL_CALL_KEYS
+            or type(item["id"]) is not str
+            or type(item["name"]) is not str
+            or type(item["arguments"]) is not dict
+            or not _optional_text(item["result"])
+            or item["status"] not in TOOL_CALL_STATUSES
+            or not _is_time(item["created_at"])
+            or not _optional_text(item["message_id"])
+        ):
+            raise _Invalid(f"tool_calls[{index}] is malformed")
+        built.append(
+            ToolCall(
+                item["id"],
+                item["name"],
+                item["arguments"],
+                item["created_at"],
+                item["message_id"],
+                item["result"],
+                item["status"],
+            )
+        )
+    return built
+
+
+def _usage(value: Any, where: str) -> Usage:
+    if type(value) is not dict or value.keys() != USAGE_KEYS:
+        raise _Invalid(f"bad {where}")
+    return Usage(
+        _count(value["input_tokens"], where + ".input_tokens"),
+        _count(value["output_tokens"], where + ".output_tokens"),
+    )
+
+
+def _config(value: Any) -> SessionConfig:
+    if type(value) is not dict or not value.keys() <= CONFIG_KEYS:
+        raise _Invalid("bad config")
+    try:
+        return SessionConfig.from_dict(value)
+    except InvalidConfig:
+        raise _Invalid("bad config value") from None
+
+
+def _count(value: Any, where: str) -> int:
+    if type(value) is not int or value < 0:
+        raise _Invalid(f"bad {where}")
+    return value
+
+
+def _optional_text(value: Any) -> bool:
+    return value is None or type(value) is str
+
+
+def _is_time(value: Any) -> bool:
+    return type(value) is str and _TIMESTAMP.fullmatch(value) is not None

@@ -1,0 +1,197 @@
+"""The local signing key: 32 random bytes in the Jupyter data folder, never beside a notebook.
+
+The file holds 64 lowercase hex characters and a newline, mode 0600. It is created with
+``O_EXCL`` so that kernels starting at the same moment agree on one key: the loser of the race
+reads the winner's key, waiting briefly for its content. ``JIDO_MAGICS_KEY_FILE`` points
+elsewhere (for tests, or a key shared by a team on a hub).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+import secrets
+import stat
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from .errors import KeyFileError, display_path
+
+KEY_FILE_ENV = "JIDO_MAGICS_KEY_FILE"
+DATA_DIR_ENV = "JUPYTER_DATA_DIR"
+KEY_BYTES = 32
+_KEY_TEXT = re.compile(rb"[0-9a-f]{64}\n")
+_KID_LABEL = b"jido-kid"
+#: How long a loser of the creation race waits for the winner to write the key.
+_CREATION_WAIT_SECONDS = 5.0
+
+
+def jupyter_data_dir() -> Path:
+    """``$JUPYTER_DATA_DIR``, else jupyter_core's answer when installed, else the XDG default."""
+    explicit = os.environ.get(DATA_DIR_ENV)
+    if explicit:
+        return Path(explicit).expanduser()
+    try:
+        from jupyter_core.paths import jupyter_data_dir as from_jupyter_core
+    except ImportError:
+        return Path.home() / ".local" / "share" / "jupyter"
+    return Path(from_jupyter_core())
+
+
+def default_key_path() -> Path:
+    explicit = os.environ.get(KEY_FILE_ENV)
+    if explicit:
+        return Path(explicit).expanduser()
+    return jupyter_data_dir() / "jido_magics" / "session_key"
+
+
+def kid_of(key: bytes) -> str:
+    """The public key id written in every file: 16 hex digits that reveal nothing of the key."""
+    return hmac.new(key, _KID_LABEL, hashlib.sha256).hexdigest()[:16]
+
+
+class KeyRing:
+    """Signing keys by key id. The first key signs; all of them verify.
+
+    Key bytes never appear in ``repr``, messages or logs: only key ids do.
+    """
+
+    __slots__ = ("_by_kid", "_signing_kid", "path")
+
+    def __init__(self, keys: Iterable[bytes], *, path: Path | None = None) -> None:
+        by_kid: dict[str, bytes] = {}
+        for key in keys:
+            if not isinstance(key, bytes) or len(key) < 16:
+                raise KeyFileError("A session key must be at least 16 bytes.")
+            by_kid.setdefault(kid_of(key), key)
+        if not by_kid:
+            raise KeyFileError("A key ring needs at least one key.")
+        self._by_kid = by_kid
+        self._signing_kid = next(iter(by_kid))
+        self.path = path
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> KeyRing:
+        """The key at ``path`` (default :func:`default_key_path`), created when missing."""
+        path = default_key_path() if path is None else Path(path)
+        return cls([load_or_create_key(path)], path=path)
+
+    @property
+    def kid(self) -> str:
+        """Id of the signing key."""
+        return self._signing_kid
+
+    @property
+    def signing_key(self) -> bytes:
+        return self._by_kid[self._signing_kid]
+
+    def key_for(self, kid: str) -> bytes | None:
+        return self._by_kid.get(kid)
+
+    @property
+    def kids(self) -> tuple[str, ...]:
+        return tuple(self._by_kid)
+
+    def __repr__(self) -> str:
+        where = f" path={display_path(self.path)!r}" if self.path else ""
+        return f"<KeyRing kid={self._signing_kid}{where}>"
+
+    def __reduce__(self) -> object:  # pickling would write key bytes somewhere
+        raise TypeError("A KeyRing cannot be pickled.")
+
+
+def load_or_create_key(path: Path) -> bytes:
+    """Read the key at ``path``; create it (exclusively, mode 0600) when it does not exist."""
+    try:
+        return _read_key(path, wait=False)
+    except FileNotFoundError:
+        pass
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _key_error(path, f"cannot create its folder ({exc.strerror})") from None
+    key = secrets.token_bytes(KEY_BYTES)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags, 0o600)
+    except FileExistsError:
+        # Another kernel won the race: use its key once it is written.
+        try:
+            return _read_key(path, wait=True)
+        except FileNotFoundError:
+            raise _key_error(path, "it vanished while being created") from None
+    except OSError as exc:
+        raise _key_error(path, f"cannot create it ({exc.strerror})") from None
+    try:
+        os.fchmod(fd, 0o600)  # a umask cannot loosen 0600, but be explicit
+        text = key.hex().encode("ascii") + b"\n"
+        written = os.write(fd, text)
+        if written != len(text):
+            raise OSError(0, "short write")
+        os.fsync(fd)
+    except OSError as exc:
+        os.close(fd)
+        _remove_quietly(path)
+        raise _key_error(path, f"cannot write it ({exc.strerror})") from None
+    os.close(fd)
+    _fsync_folder(path.parent)
+    return key
+
+
+def _read_key(path: Path, *, wait: bool) -> bytes:
+    deadline = time.monotonic() + (_CREATION_WAIT_SECONDS if wait else 0.0)
+    while True:
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            raise
+        except OSError as exc:
+            raise _key_error(path, f"cannot read it ({exc.strerror})") from None
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise _key_error(path, "it is not a regular file")
+            if info.st_mode & 0o077:
+                raise _key_error(
+                    path, "other users may read or change it; run chmod 600 on it if it is yours"
+                )
+            data = os.read(fd, 4096)
+        except OSError as exc:
+            raise _key_error(path, f"cannot read it ({exc.strerror})") from None
+        finally:
+            os.close(fd)
+        if _KEY_TEXT.fullmatch(data):
+            return bytes.fromhex(data[:64].decode("ascii"))
+        # A partial key is normal for a moment while another kernel creates the file.
+        if time.monotonic() >= deadline or len(data) > 65:
+            raise _key_error(
+                path, "it does not hold 64 lowercase hex digits; remove it to make a new key"
+            )
+        time.sleep(0.01)
+
+
+def _key_error(path: Path, reason: str) -> KeyFileError:
+    return KeyFileError(f"Session key file {display_path(path)}: {reason}.", path)
+
+
+def _remove_quietly(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _fsync_folder(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # the key is written; a folder fsync failure only weakens durability
+    finally:
+        os.close(fd)

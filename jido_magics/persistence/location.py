@@ -1,0 +1,68 @@
+"""Where a notebook's sessions are saved: ``dir/report.sessions/`` for ``dir/report.ipynb``.
+
+The notebook comes from, in order: an explicit setting, the kernel's ``__session__`` variable,
+the ``JPY_SESSION_NAME`` environment variable (each only when it names an existing ``.ipynb``),
+else there is none and sessions go to ``./.sessions/`` in the current folder.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+SESSION_NAME_ENV = "JPY_SESSION_NAME"
+PLAIN_FOLDER = ".sessions"
+SUFFIX = ".sessions"
+
+
+def _existing_notebook(value: Any) -> Path | None:
+    if not isinstance(value, (str, os.PathLike)) or not os.fspath(value):
+        return None
+    path = Path(os.fspath(value)).expanduser()
+    if path.suffix != ".ipynb":
+        return None
+    try:
+        return path.absolute() if path.is_file() else None
+    except OSError:  # e.g. a name too long for the file system
+        return None
+
+
+def notebook_path(
+    explicit: str | os.PathLike[str] | None = None,
+    user_ns: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Path | None:
+    """The running notebook's path, or None (plain IPython, or not found)."""
+    environ = os.environ if environ is None else environ
+    for candidate in (
+        explicit,
+        None if user_ns is None else user_ns.get("__session__"),
+        environ.get(SESSION_NAME_ENV),
+    ):
+        found = _existing_notebook(candidate)
+        if found is not None:
+            return found
+    return None
+
+
+def folder_for_notebook(notebook: Path) -> Path:
+    """``report.ipynb`` → ``report.sessions`` beside it."""
+    return notebook.with_name(notebook.stem + SUFFIX)
+
+
+def sessions_folder(
+    *,
+    folder: str | os.PathLike[str] | None = None,
+    notebook: str | os.PathLike[str] | None = None,
+    user_ns: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Path:
+    """The sessions folder: ``folder`` when set, else the notebook's, else ``./.sessions``."""
+    if folder:
+        return Path(os.fspath(folder)).expanduser().absolute()
+    found = notebook_path(notebook, user_ns, environ)
+    if found is not None:
+        return folder_for_notebook(found)
+    return Path.cwd() / PLAIN_FOLDER

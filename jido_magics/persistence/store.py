@@ -1,0 +1,547 @@
+"""The on-disk store of one notebook's sessions: one signed file per session in one folder.
+
+Load order (never parse what is not verified): ``lstat`` (a regular file, no symlink, within
+the size cap) → bounded read → strict envelope match → key by ``kid`` → ``compare_digest`` →
+parse → schema → ``session_id`` equals the file's id → generation not older than one this store
+already saw. Saves are atomic (see :mod:`.atomic`), locked per session in this process and per
+folder across processes, and refuse to overwrite a newer generation unless forced.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ..core.clock import utc_now
+from ..core.ids import check_session_id, is_valid_session_id
+from ..core.records import Caps
+from ..core.session import Session
+from . import codec
+from .atomic import open_folder, write_atomic
+from .envelope import envelope_parts, open_envelope, signature, verify
+from .errors import (
+    Conflict,
+    FileTooLarge,
+    ForeignKey,
+    InvalidPayload,
+    MismatchedId,
+    NoSavedSession,
+    NotASessionFile,
+    PersistenceError,
+    RejectedFile,
+    Stale,
+    StoreIOError,
+    Tampered,
+    UnknownVersion,
+    display_path,
+    io_error,
+)
+from .keys import KeyRing
+
+try:  # advisory lock between kernels saving into the same folder (POSIX)
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+DEFAULT_MAX_BYTES = 32 * 1024 * 1024
+SUFFIX = ".json"
+
+STATUS_OK = "ok"
+STATUS_TAMPERED = "tampered"
+STATUS_OTHER_KEY = "other key"
+STATUS_UNREADABLE = "unreadable"
+STATUS_TOO_LARGE = "too large"
+STATUS_NOT_A_SESSION = "not a session file"
+STATUS_UNKNOWN_VERSION = "unknown version"
+STATUS_WRONG_ID = "wrong id"
+STATUS_STALE = "stale"
+
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+# A FIFO swapped in after lstat must not block the open.
+_READ_FLAGS |= getattr(os, "O_NONBLOCK", 0)
+
+
+@dataclass(frozen=True, slots=True)
+class SavedSession:
+    """One file of the store as ``saved()`` lists it. ``problem`` is the error sentence when
+    ``status`` is not ``"ok"``; name, generation, saved_at and message_count need ``"ok"``."""
+
+    id: str
+    path: Path
+    status: str
+    name: str | None = None
+    generation: int | None = None
+    saved_at: str | None = None
+    message_count: int | None = None
+    modified_at: str = ""
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == STATUS_OK
+
+
+@dataclass(frozen=True, slots=True)
+class _Known:
+    """A file this store wrote or verified, recognised by its stat fingerprint."""
+
+    fingerprint: tuple[int, int, int, int, int]
+    generation: int
+
+
+def _fingerprint(info: os.stat_result) -> tuple[int, int, int, int, int]:
+    # ctime changes on every write, rename or chmod and cannot be set back by users.
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
+class SessionStore:
+    """Signed session files in ``folder``, one per session id (``<id>.json``)."""
+
+    def __init__(
+        self,
+        folder: Path | str,
+        *,
+        keys: KeyRing | None = None,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+    ) -> None:
+        self.folder = Path(folder)
+        self.max_bytes = max_bytes
+        self._keys = keys
+        self._lock = threading.Lock()
+        self._id_locks: dict[str, threading.Lock] = {}
+        #: Highest generation seen per id (loaded or saved); kept after a session closes.
+        self._seen: dict[str, int] = {}
+        self._known: dict[str, _Known] = {}
+
+    def __repr__(self) -> str:
+        return f"<SessionStore folder={display_path(self.folder)!r}>"
+
+    @property
+    def keys(self) -> KeyRing:
+        """The key ring, loaded (or created) on first use."""
+        keys = self._keys
+        if keys is None:
+            with self._lock:
+                if self._keys is None:
+                    self._keys = KeyRing.load()
+                keys = self._keys
+        return keys
+
+    def path_for(self, session_id: str) -> Path:
+        return self.folder / f"{check_session_id(session_id)}{SUFFIX}"
+
+    def seen_generation(self, session_id: str) -> int:
+        """The newest generation of ``session_id`` this store loaded or saved (0: none)."""
+        return self._seen.get(session_id, 0)
+
+    # -- saving ----------------------------------------------------------------------------
+
+    def save(self, session: Session, *, force: bool = False) -> Path:
+        """Write ``session`` as its next generation; returns the file's path.
+
+        Raises :class:`Conflict` when the file holds a newer generation than the one the
+        session was loaded from or last saved as (unless ``force``). A file that fails
+        verification is renamed to ``<id>.rejected-<UTC time>.json`` first, never overwritten.
+        On any failure the old file is byte-identical and the session unchanged.
+        """
+        session_id = check_session_id(session.id)
+        name = session_id + SUFFIX
+        path = self.folder / name
+        keys = self.keys  # a key problem must stop the save before anything changes
+        with self._id_lock(session_id):
+            dir_fd = self._open_folder(create=True)
+            try:
+                if fcntl is not None:
+                    fcntl.flock(dir_fd, fcntl.LOCK_EX)
+                on_disk, rejected = self._disk_generation(session_id, path, dir_fd)
+                if on_disk > session.generation and not force:
+                    raise Conflict(
+                        f"{display_path(path)} holds generation {on_disk}, newer than the "
+                        f"generation {session.generation} this session was loaded from (another "
+                        "kernel saved it): resume it to get that copy, or save with --force to "
+                        "overwrite it.",
+                        path,
+                    )
+                generation = max(session.generation, on_disk, self._seen.get(session_id, 0)) + 1
+                if rejected:
+                    self._set_aside(session_id, path, dir_fd)
+                payload, revision = codec.encode(session, generation, utc_now())
+                try:
+                    write_atomic(self.folder, name, envelope_parts(keys, payload), dir_fd=dir_fd)
+                except OSError as exc:
+                    raise io_error("save", path, exc) from None
+                self._remember(session_id, generation, name, dir_fd)
+            finally:
+                os.close(dir_fd)  # also releases the folder lock
+        session.mark_saved(generation, revision)
+        return path
+
+    def _disk_generation(self, session_id: str, path: Path, dir_fd: int) -> tuple[int, bool]:
+        """(generation on disk, whether the file there is rejected); (0, False) when none."""
+        try:
+            info = os.stat(path.name, dir_fd=dir_fd, follow_symlinks=False)
+        except FileNotFoundError:
+            return 0, False
+        except OSError as exc:
+            raise io_error("read", path, exc) from None
+        known = self._known.get(session_id)
+        if known is not None and known.fingerprint == _fingerprint(info):
+            return known.generation, False  # the file this store last wrote or read
+        try:
+            data, _ = self._read_verified(path, dir_fd)
+        except NoSavedSession:
+            return 0, False
+        except RejectedFile:
+            return 0, True
+        generation = codec.payload_generation(data)
+        if (
+            generation is None
+            or data.get("session_id") != session_id
+            or data.get("format_version") != codec.FORMAT_VERSION
+        ):
+            return 0, True
+        return generation, False
+
+    def _set_aside(self, session_id: str, path: Path, dir_fd: int) -> None:
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        for attempt in range(1, 1000):
+            suffix = "" if attempt == 1 else f"-{attempt}"
+            aside = f"{session_id}.rejected-{stamp}{suffix}{SUFFIX}"
+            try:
+                os.stat(aside, dir_fd=dir_fd, follow_symlinks=False)
+            except FileNotFoundError:
+                break
+            except OSError as exc:
+                raise io_error("check", self.folder / aside, exc) from None
+        try:
+            os.rename(path.name, aside, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+        except OSError as exc:
+            raise io_error("set aside", path, exc) from None
+        self._known.pop(session_id, None)
+
+    def _remember(self, session_id: str, generation: int, name: str, dir_fd: int) -> None:
+        self._seen[session_id] = max(self._seen.get(session_id, 0), generation)
+        try:
+            info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+        except OSError:
+            self._known.pop(session_id, None)
+            return
+        self._known[session_id] = _Known(_fingerprint(info), generation)
+
+    # -- loading ---------------------------------------------------------------------------
+
+    def load(self, session_id: str, *, caps: Caps | None = None) -> Session:
+        """A new, clean :class:`Session` from ``<id>.json``, verified before it is parsed.
+
+        ``caps`` are the caps to build it with (default: large enough to keep everything).
+        """
+        path = self.path_for(session_id)
+        with self._id_lock(session_id):
+            data, fingerprint = self._read_verified(path)
+            session = codec.decode(data, path, caps=caps)
+            if session.id != session_id:
+                raise MismatchedId(
+                    f"{display_path(path)} holds session {session.id}, not {session_id} (it was "
+                    f"renamed or copied): rename it back to {session.id}{SUFFIX} to load it.",
+                    path,
+                )
+            seen = self._seen.get(session_id, 0)
+            if session.generation < seen:
+                raise Stale(
+                    f"{display_path(path)} holds generation {session.generation}, older than "
+                    f"generation {seen} this kernel already saw: restore the newer copy, or "
+                    f"delete this one with %session delete {session_id}.",
+                    path,
+                )
+            self._seen[session_id] = session.generation
+            self._known[session_id] = _Known(fingerprint, session.generation)
+        return session
+
+    def _read_verified(
+        self, path: Path, dir_fd: int | None = None
+    ) -> tuple[Any, tuple[int, int, int, int, int]]:
+        """The parsed payload of ``path`` and its fingerprint, after every check above."""
+        data, fingerprint = self._read_bounded(path, dir_fd)
+        envelope = open_envelope(data, path)
+        verify(envelope, self.keys, path)
+        try:
+            parsed = orjson.loads(envelope.payload)  # only now: the MAC matched
+        except orjson.JSONDecodeError:
+            raise InvalidPayload(
+                f"{display_path(path)} is signed but its payload is not valid JSON: restore it "
+                "from a backup.",
+                path,
+            ) from None
+        return parsed, fingerprint
+
+    def _read_bounded(
+        self, path: Path, dir_fd: int | None = None
+    ) -> tuple[bytes, tuple[int, int, int, int, int]]:
+        """Read a regular file (no symlink) of at most ``max_bytes``."""
+        name = path.name if dir_fd is not None else path
+        try:
+            info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+        except FileNotFoundError:
+            raise self._not_saved(path) from None
+        except OSError as exc:
+            raise io_error("read", path, exc) from None
+        self._check_regular(path, info)
+        try:
+            fd = os.open(name, _READ_FLAGS, dir_fd=dir_fd)
+        except FileNotFoundError:
+            raise self._not_saved(path) from None
+        except OSError as exc:
+            raise io_error("read", path, exc) from None
+        try:
+            opened = os.fstat(fd)
+            self._check_regular(path, opened)  # it may have been swapped since the lstat
+            data = _read_at_most(fd, opened.st_size, self.max_bytes + 1)
+        except OSError as exc:
+            raise io_error("read", path, exc) from None
+        finally:
+            os.close(fd)
+        if len(data) > self.max_bytes:
+            raise self._too_large(path, len(data))
+        return data, _fingerprint(opened)
+
+    def _check_regular(self, path: Path, info: os.stat_result) -> None:
+        label = display_path(path)
+        if stat.S_ISLNK(info.st_mode):
+            raise NotASessionFile(
+                f"{label} is a symbolic link, which is never followed: replace it by the file "
+                "it points to.",
+                path,
+            )
+        if not stat.S_ISREG(info.st_mode):
+            raise NotASessionFile(
+                f"{label} is not a regular file: move it out of the sessions folder.", path
+            )
+        if info.st_size > self.max_bytes:
+            raise self._too_large(path, info.st_size)
+
+    def _too_large(self, path: Path, size: int) -> FileTooLarge:
+        return FileTooLarge(
+            f"{display_path(path)} is {size} bytes, over the {self.max_bytes}-byte limit of a "
+            "session file: move it out of the sessions folder.",
+            path,
+        )
+
+    def _not_saved(self, path: Path) -> NoSavedSession:
+        return NoSavedSession(
+            f"There is no saved session {display_path(path)}: %session resume lists the saved "
+            "ones.",
+            path,
+        )
+
+    # -- listing, deleting, trusting ----------------------------------------------------------
+
+    def saved(self) -> list[SavedSession]:
+        """Every ``<id>.json`` in the folder with its status, newest first."""
+        try:
+            entries = list(os.scandir(self.folder))
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise io_error("list", self.folder, exc) from None
+        found = []
+        for entry in entries:
+            session_id = entry.name[: -len(SUFFIX)]
+            if entry.name.endswith(SUFFIX) and is_valid_session_id(session_id):
+                found.append(self._describe(session_id, Path(entry.path)))
+        found.sort(key=lambda s: (s.saved_at or s.modified_at, s.id), reverse=True)
+        return found
+
+    def _describe(self, session_id: str, path: Path) -> SavedSession:
+        try:
+            modified = datetime.fromtimestamp(os.lstat(path).st_mtime, timezone.utc)
+            modified_at = modified.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        except OSError:
+            modified_at = ""
+        try:
+            data, _ = self._read_verified(path)
+            session = codec.decode(data, path)
+            if session.id != session_id:
+                raise MismatchedId(
+                    f"{display_path(path)} holds session {session.id}, not {session_id}: rename "
+                    f"it back to {session.id}{SUFFIX} to load it.",
+                    path,
+                )
+        except PersistenceError as exc:
+            return SavedSession(
+                session_id, path, _status_of(exc), modified_at=modified_at, problem=str(exc)
+            )
+        seen = self._seen.get(session_id, 0)
+        return SavedSession(
+            session_id,
+            path,
+            STATUS_STALE if session.generation < seen else STATUS_OK,
+            name=session.name,
+            generation=session.generation,
+            saved_at=data["saved_at"],
+            message_count=len(session.messages),
+            modified_at=modified_at,
+        )
+
+    def delete(self, session_id: str) -> Path:
+        """Delete ``<id>.json`` (whatever its status); returns the deleted path."""
+        path = self.path_for(session_id)
+        with self._id_lock(session_id):
+            try:
+                info = os.lstat(path)
+            except FileNotFoundError:
+                raise self._not_saved(path) from None
+            except OSError as exc:
+                raise io_error("delete", path, exc) from None
+            if stat.S_ISDIR(info.st_mode):
+                raise NotASessionFile(
+                    f"{display_path(path)} is a folder, not a session file: remove it yourself "
+                    "if you do not need it.",
+                    path,
+                )
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                raise self._not_saved(path) from None
+            except OSError as exc:
+                raise io_error("delete", path, exc) from None
+            self._known.pop(session_id, None)
+            _fsync_quietly(self.folder)
+        return path
+
+    def trust(self, path: Path | str) -> Path:
+        """Re-sign a session file with the local key after the user chose to trust it.
+
+        The payload bytes are kept exactly. A file inside the folder is re-signed in place; one
+        elsewhere is copied in as ``<id>.json`` (refused when that name is taken by another
+        file). Returns the trusted file's path.
+        """
+        source = Path(path).absolute()
+        data, _ = self._read_bounded(source)
+        envelope = open_envelope(data, source)
+        keys = self.keys
+        try:
+            parsed = orjson.loads(envelope.payload)
+        except orjson.JSONDecodeError:
+            raise InvalidPayload(
+                f"{display_path(source)} does not hold valid JSON, so it cannot be trusted: "
+                "ask its author for a good copy.",
+                source,
+            ) from None
+        session = codec.decode(parsed, source)
+        target = self.path_for(session.id)
+        in_place = source.parent == self.folder.absolute() and source.name == target.name
+        if not in_place and source.parent == self.folder.absolute():
+            raise MismatchedId(
+                f"{display_path(source)} holds session {session.id}: rename it to "
+                f"{target.name} first, then trust it.",
+                source,
+            )
+        payload = bytes(envelope.payload)
+        with self._id_lock(session.id):
+            dir_fd = self._open_folder(create=True)
+            try:
+                if fcntl is not None:
+                    fcntl.flock(dir_fd, fcntl.LOCK_EX)
+                if not in_place and _exists(target.name, dir_fd):
+                    raise Conflict(
+                        f"{display_path(target)} already exists: resume or delete that session "
+                        f"(%session delete {session.id}) before trusting "
+                        f"{display_path(source)}.",
+                        target,
+                    )
+                already = in_place and envelope.kid == keys.kid
+                if not (already and signature(keys.signing_key, payload) == envelope.sig):
+                    try:
+                        write_atomic(
+                            self.folder, target.name, envelope_parts(keys, payload), dir_fd=dir_fd
+                        )
+                    except OSError as exc:
+                        raise io_error("write", target, exc) from None
+                # The user vouched for this copy: it may be loaded even if older than one seen.
+                self._seen[session.id] = session.generation
+                self._known.pop(session.id, None)
+            finally:
+                os.close(dir_fd)
+        return target
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _id_lock(self, session_id: str) -> threading.Lock:
+        with self._lock:
+            lock = self._id_locks.get(session_id)
+            if lock is None:
+                lock = self._id_locks[session_id] = threading.Lock()
+            return lock
+
+    def _open_folder(self, *, create: bool) -> int:
+        try:
+            if create:
+                self.folder.mkdir(parents=True, exist_ok=True)
+            return open_folder(self.folder)
+        except OSError as exc:
+            raise io_error("open the folder", self.folder, exc) from None
+
+
+def _read_at_most(fd: int, size_hint: int, limit: int) -> bytes:
+    """Up to ``limit`` bytes; usually one read of the whole file and one that sees its end."""
+    parts: list[bytes] = []
+    total = 0
+    want = size_hint + 1  # one byte more than expected shows whether the file grew
+    while total < limit:
+        ask = want - total if total < want else 1 << 20
+        chunk = os.read(fd, min(ask, limit - total))
+        if not chunk:
+            break
+        parts.append(chunk)
+        total += len(chunk)
+    data = parts[0] if len(parts) == 1 else b"".join(parts)
+    return data[:limit] if len(data) > limit else data
+
+
+def _exists(name: str, dir_fd: int) -> bool:
+    try:
+        os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def _fsync_quietly(folder: Path) -> None:
+    try:
+        fd = open_folder(folder)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _status_of(exc: PersistenceError) -> str:
+    """The ``saved()`` status word for an error."""
+    if isinstance(exc, ForeignKey):
+        return STATUS_OTHER_KEY
+    if isinstance(exc, Tampered):
+        return STATUS_TAMPERED
+    if isinstance(exc, FileTooLarge):
+        return STATUS_TOO_LARGE
+    if isinstance(exc, UnknownVersion):
+        return STATUS_UNKNOWN_VERSION
+    if isinstance(exc, MismatchedId):
+        return STATUS_WRONG_ID
+    if isinstance(exc, Stale):
+        return STATUS_STALE
+    if isinstance(exc, NotASessionFile):
+        return STATUS_NOT_A_SESSION
+    if isinstance(exc, (StoreIOError, NoSavedSession)):
+        return STATUS_UNREADABLE
+    return STATUS_UNREADABLE
