@@ -1,0 +1,245 @@
+"""The widget in a real browser: JupyterLab on 127.0.0.1 driven by headless Debian Chromium.
+
+A notebook loads the extension, creates two sessions and shows ``%session ui``. The test runs
+every cell, checks both session buttons appear, clicks the second one and reads the kernel's
+active session back from a cell's output, then sends a message from the widget and waits for
+the offline reply. The screenshot goes to ``test-artifacts/widget.png``.
+
+Chromium missing skips the test, unless ``JIDO_REQUIRE_BROWSER=1`` (CI) makes that a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+LAB_START_TIMEOUT = 120.0  # seconds; a cold JupyterLab on a busy 2-core machine is slow
+UI_TIMEOUT_MS = 120_000
+MESSAGE = "Hello from the browser test"
+
+CELLS = [
+    "%load_ext jido_magics\nimport jido_magics",
+    "%session new alpha\n%session new beta\n"
+    "jido_magics.get_registry().get('beta').add_message('user', 'beta was here first')\n"
+    "%session switch alpha",
+    "%session ui",
+    "print('ACTIVE:', jido_magics.get_registry().active.name)",
+]
+
+
+def _require_browser() -> None:
+    required = os.environ.get("JIDO_REQUIRE_BROWSER") == "1"
+    missing = None
+    if not os.access(CHROMIUM, os.X_OK):
+        missing = f"{CHROMIUM} is not installed (apt-get install chromium)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            missing = "the Python playwright package is not installed"
+    if missing:
+        if required:
+            pytest.fail(f"JIDO_REQUIRE_BROWSER=1 but {missing}.")
+        pytest.skip(f"browser test skipped: {missing}")
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _write_notebook(path: Path) -> None:
+    notebook = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "id": f"cell-{i}",
+                "metadata": {},
+                "outputs": [],
+                "source": source,
+            }
+            for i, source in enumerate(CELLS)
+        ],
+        "metadata": {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "language_info": {"name": "python"},
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    path.write_text(json.dumps(notebook, indent=1), encoding="utf-8")
+
+
+def _lab_env(home: Path) -> dict[str, str]:
+    """The root conftest's environment (key file and Jupyter data in temp) plus fresh config,
+    runtime and IPython folders, so nothing of the user's setup takes part."""
+    env = dict(os.environ)
+    for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR"):
+        folder = home / name.lower()
+        folder.mkdir()
+        env[name] = str(folder)
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def _wait_until_serving(process: subprocess.Popen, url: str, log: Path) -> None:
+    deadline = time.monotonic() + LAB_START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"JupyterLab exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.5)
+    pytest.fail(
+        f"JupyterLab did not start in {LAB_START_TIMEOUT:.0f} s:\n{log.read_text()[-3000:]}"
+    )
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A JupyterLab server in ``tmp_path``; yields the notebook URL and the folder."""
+    _require_browser()
+    root = tmp_path / "lab"
+    root.mkdir()
+    _write_notebook(root / "widget.ipynb")
+    port, token = _free_port(), secrets.token_hex(16)
+    command = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--ServerApp.token={token}",
+        f"--ServerApp.root_dir={root}",
+        "--LabApp.news_url=",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ]
+    if os.geteuid() == 0:
+        command.append("--allow-root")
+    log = tmp_path / "lab.log"
+    with log.open("wb") as log_file:
+        process = subprocess.Popen(
+            command,
+            cwd=root,
+            env=_lab_env(tmp_path),
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: the kernels stop with it
+        )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_until_serving(process, f"{base}/api/status?token={token}", log)
+        yield f"{base}/lab/tree/widget.ipynb?token={token}", root
+    finally:
+        _stop(process)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 10)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def test_widget_in_jupyterlab(lab: tuple[str, Path]) -> None:
+    from playwright.sync_api import sync_playwright
+
+    url, _root = lab
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            page.set_default_timeout(UI_TIMEOUT_MS)
+            try:
+                _drive(page, url)
+            except Exception:
+                page.screenshot(path=str(ARTIFACTS / "widget-failure.png"))
+                raise
+        finally:
+            browser.close()
+
+
+def _drive(page, url: str) -> None:
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=UI_TIMEOUT_MS)
+    page.goto(url, wait_until="domcontentloaded")
+    cells = page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell")
+    expect(cells).to_have_count(len(CELLS))
+    expect(page.locator(".jp-NotebookPanel-toolbar")).to_contain_text("Idle")  # kernel ready
+
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+
+    view = page.locator(".jido-view")
+    tabs = view.locator(".jido-tabs button")
+    expect(tabs).to_have_count(2)
+    expect(tabs.nth(0)).to_have_text("alpha")
+    expect(tabs.nth(1)).to_have_text("beta")
+    active_output = cells.nth(len(CELLS) - 1).locator(".jp-OutputArea")
+    expect(active_output).to_contain_text("ACTIVE: alpha")
+
+    # A click switches the kernel's registry: the kernel renders beta's page, and a cell run
+    # afterwards reads beta as the active session.
+    tabs.nth(1).click()
+    conversation = view.locator(".jido-conversation")
+    expect(conversation).to_contain_text("beta was here first")
+    cells.nth(len(CELLS) - 1).locator(".jp-InputArea-editor").click()
+    page.keyboard.press("Shift+Enter")
+    expect(active_output).to_contain_text("ACTIVE: beta")
+
+    view.locator(".jido-input textarea").fill(MESSAGE)
+    view.locator("button.jido-send").click()
+    expect(conversation).to_contain_text(MESSAGE)
+    expect(conversation).to_contain_text("offline provider")
+    expect(view.locator(".jido-status")).to_contain_text("3/1000 messages")
+    expect(view.locator(".jido-input textarea")).to_have_value("")
+
+    view.scroll_into_view_if_needed()
+    view.screenshot(path=str(ARTIFACTS / "widget.png"))
