@@ -179,6 +179,7 @@ def test_unload_leaves_nothing_behind(ipython_shell, workdir) -> None:
     before_cell = set(shell.magics_manager.magics["cell"])
     before_registry = set(shell.magics_manager.registry)
     before_configurables = len(shell.configurables)
+    before_matchers = list(shell.Completer.custom_matchers)
     shell.run_line_magic("load_ext", "jido_magics")
     assert "session" in shell.magics_manager.magics["line"]
     shell.run_line_magic("session", "new temp")
@@ -187,6 +188,7 @@ def test_unload_leaves_nothing_behind(ipython_shell, workdir) -> None:
     assert set(shell.magics_manager.magics["cell"]) == before_cell
     assert set(shell.magics_manager.registry) == before_registry
     assert len(shell.configurables) == before_configurables
+    assert shell.Completer.custom_matchers == before_matchers
     from jido_magics.interface.extension import extension_for
 
     assert extension_for(shell) is None

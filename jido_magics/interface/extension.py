@@ -71,6 +71,9 @@ def load(shell: Any) -> Extension:
     extension.magics = magics
     shell.register_magics(magics)
     _extensions[id(shell)] = extension
+    from .completion import install_completer
+
+    install_completer(extension)
     return extension
 
 

@@ -1,0 +1,214 @@
+"""Tab completion for ``%session`` and ``%chat``/``%%chat``: subcommands, options, open
+session names (quoted when they need it), export formats and ``config`` keys.
+
+One IPython matcher (matcher API v2) is added to the shell's completer on load and removed on
+unload. It only answers on lines that start with those magics; elsewhere it returns nothing
+and lets IPython's own matchers work.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from ..core.records import SETTING_NAMES
+from .commands import command_table
+
+if TYPE_CHECKING:
+    from .extension import Extension
+
+MATCHER_ID = "jido_magics.session_matcher"
+FORMATS = ("md", "ipynb", "json")
+PROVIDERS = ("offline", "openai")
+CHAT_OPTIONS = ("--session", "--interpolate")
+# Options whose value is free text (or a path, which IPython's file matcher completes).
+_FREE_VALUE_OPTIONS = frozenset(
+    {"--page", "--model", "--base-url", "--system", "--output", "--provider"}
+)
+# ``%session ...``, also as ``x = %session list``; ``%%chat`` only on a cell's first line.
+_MAGIC_LINE = re.compile(
+    r"^\s*(?:[A-Za-z_][\w.]*\s*=\s*)?(%%?)(session|chat)(?=\s)(.*)$", re.DOTALL
+)
+_SAFE_WORD = re.compile(r"[A-Za-z0-9_.@%+=:,/-]+")
+
+
+def split_partial(text: str) -> tuple[list[str], str, str]:
+    """Split ``text`` like a shell into the finished words, the word being typed as typed (an
+    open quote stays on it) and that word's value.
+    ``'switch "my c'`` -> ``(['switch'], '"my c', 'my c')``."""
+    words: list[str] = []
+    current: list[str] = []  # the word's value, without quotes and escapes
+    raw_start: int | None = None
+    quote: str | None = None
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if quote:
+            if char == quote:
+                quote = None
+            elif char == "\\" and quote == '"' and i + 1 < len(text):
+                i += 1
+                current.append(text[i])
+            else:
+                current.append(char)
+        elif char.isspace():
+            if raw_start is not None:
+                words.append("".join(current))
+                current, raw_start = [], None
+        else:
+            if raw_start is None:
+                raw_start = i
+            if char in "\"'":
+                quote = char
+            elif char == "\\" and i + 1 < len(text):
+                i += 1
+                current.append(text[i])
+            else:
+                current.append(char)
+        i += 1
+    if raw_start is None:
+        return words, "", ""
+    return words, text[raw_start:], "".join(current)
+
+
+def quoted(name: str, fragment: str) -> str:
+    """``name`` as it must be typed: bare when safe, else in the quote the user opened (or
+    double quotes)."""
+    quote = fragment[:1] if fragment[:1] in ("'", '"') else ""
+    if not quote and _SAFE_WORD.fullmatch(name):
+        return name
+    if quote == "'" and "'" not in name:
+        return f"'{name}'"
+    escaped = name.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+def _starting_with(candidates: Iterable[str], prefix: str) -> list[str]:
+    folded = prefix.casefold()
+    return [c for c in candidates if c.casefold().startswith(folded)]
+
+
+def session_names(extension: Extension, fragment: str) -> list[str]:
+    """Open sessions whose name (or id) starts with what was typed, ready to insert."""
+    typed = split_partial(fragment)[2].casefold()
+    found = []
+    for session in extension.registry.sessions:
+        if session.name.casefold().startswith(typed):
+            found.append(quoted(session.name, fragment))
+        elif typed and session.id.casefold().startswith(typed):
+            found.append(session.id)
+    return found
+
+
+def _options(usage: str) -> list[str]:
+    return list(dict.fromkeys(re.findall(r"--[a-z][a-z-]*", usage)))
+
+
+def _takes_target(usage: str) -> bool:
+    first = usage.split(" ", 1)[0]
+    return first in ("TARGET", "[TARGET]")
+
+
+def complete_session_line(extension: Extension, words: list[str], fragment: str) -> list[str]:
+    """Completions for ``%session`` given the finished words after it and the partial one."""
+    table = command_table()
+    if not words:
+        return _starting_with(table, fragment)
+    command = table.get(words[0])
+    if command is None:
+        return []
+    previous = words[-1] if len(words) > 1 else ""
+    if previous == "--session":
+        return session_names(extension, fragment)
+    if previous == "--format":
+        return _starting_with(FORMATS, fragment)
+    if previous == "--provider" and command.name in ("new",):
+        return _starting_with(PROVIDERS, fragment)
+    if previous in _FREE_VALUE_OPTIONS:
+        return []
+    if fragment.startswith("-"):
+        return _starting_with(_options(command.usage), fragment)
+    if command.name == "config":
+        return _starting_with((f"{key}=" for key in SETTING_NAMES if key != "api_key"), fragment)
+    positionals = [w for i, w in enumerate(words[1:], 1) if not _is_option_or_value(words, i)]
+    if _takes_target(command.usage) and not positionals:
+        return session_names(extension, fragment)
+    return []
+
+
+def _is_option_or_value(words: list[str], index: int) -> bool:
+    word = words[index]
+    if word.startswith("-"):
+        return True
+    before = words[index - 1]
+    return before.startswith("--") and before in (*_FREE_VALUE_OPTIONS, "--session", "--format")
+
+
+def complete_chat_line(extension: Extension, words: list[str], fragment: str) -> list[str]:
+    """Completions for the options of ``%chat``/``%%chat`` (before the message text)."""
+    expecting_target = False
+    for word in words:
+        if expecting_target:
+            expecting_target = False
+        elif word == "--session":
+            expecting_target = True
+        elif not word.startswith("-"):
+            return []  # the message text has started
+    if expecting_target:
+        return session_names(extension, fragment)
+    if fragment.startswith("-"):
+        return _starting_with(CHAT_OPTIONS, fragment)
+    return []
+
+
+def completions_for(extension: Extension, text_until_cursor: str) -> tuple[list[str], str] | None:
+    """The completions for a line typed up to the cursor and the fragment they replace, or
+    None when the line is not one of our magics."""
+    match = _MAGIC_LINE.match(text_until_cursor)
+    if match is None:
+        return None
+    percent, magic, rest = match.groups()
+    words, fragment, _ = split_partial(rest)
+    if magic == "session":
+        if percent != "%":
+            return None
+        return complete_session_line(extension, words, fragment), fragment
+    return complete_chat_line(extension, words, fragment), fragment
+
+
+def make_matcher(extension: Extension) -> Any:
+    """An IPython v2 matcher bound to ``extension``."""
+    from IPython.core.completer import SimpleCompletion, context_matcher
+
+    @context_matcher(priority=100, identifier=MATCHER_ID)
+    def session_matcher(context: Any) -> dict[str, Any]:
+        try:
+            found = completions_for(extension, context.text_until_cursor)
+        except Exception:  # completion must never break typing
+            found = None
+        if not found or not found[0]:
+            return {"completions": [], "suppress": False}
+        texts, fragment = found
+        return {
+            "completions": [SimpleCompletion(text, type="jido_magics") for text in texts],
+            "matched_fragment": fragment,
+            "suppress": True,
+            "ordered": True,
+        }
+
+    return session_matcher
+
+
+def install_completer(extension: Extension) -> None:
+    """Add the matcher to the shell's completer; unloading the extension removes it."""
+    completer = getattr(extension.shell, "Completer", None)
+    if completer is None:  # a shell without completion (e.g. some embedded ones)
+        return
+    matcher = make_matcher(extension)
+    completer.custom_matchers.append(matcher)
+
+    def remove() -> None:
+        completer.custom_matchers[:] = [m for m in completer.custom_matchers if m is not matcher]
+
+    extension.add_cleanup(remove)

@@ -1,0 +1,177 @@
+"""Tab completion of ``%session`` and ``%%chat`` in the real shell's completer."""
+
+from __future__ import annotations
+
+import pytest
+from IPython.core.completer import provisionalcompleter
+
+from jido_magics.interface.commands import command_table
+from jido_magics.interface.completion import MATCHER_ID, split_partial
+from jido_magics.interface.parsing import split_words
+
+
+def complete(shell, text: str) -> list[str]:
+    """The line as it reads after accepting each completion the completer offers."""
+    with provisionalcompleter():
+        found = list(shell.Completer.completions(text, len(text)))
+    return [text[: c.start] + c.text + text[c.end :] for c in found]
+
+
+def ours(shell, text: str) -> list[str]:
+    with provisionalcompleter():
+        found = list(shell.Completer.completions(text, len(text)))
+    return [text[: c.start] + c.text for c in found if c.type == "jido_magics"]
+
+
+@pytest.fixture
+def three(registry):
+    # No name starts with a hex digit, so no random id matches the prefixes used below.
+    for name in ("plum", "my chat", "Pear"):
+        registry.create(name)
+    return registry
+
+
+def test_subcommands_complete_in_manual_order(shell) -> None:
+    assert complete(shell, "%session ") == [f"%session {name}" for name in command_table()]
+    assert complete(shell, "%session sw") == ["%session switch"]
+    assert complete(shell, "%session SH") == ["%session show"]
+
+
+def test_session_names_complete_for_targets(shell, three) -> None:
+    assert complete(shell, "%session switch ") == [
+        "%session switch plum",
+        '%session switch "my chat"',
+        "%session switch Pear",
+    ]
+    assert complete(shell, "%session switch p") == [
+        "%session switch plum",
+        "%session switch Pear",
+    ]
+    targeted = [c.name for c in command_table().values() if "TARGET" in c.usage.split(" ")[0]]
+    assert {"switch", "close", "show", "export"} <= set(targeted)
+    for command in targeted:
+        assert complete(shell, f"%session {command} m") == [f'%session {command} "my chat"']
+
+
+def test_completed_names_are_read_back_as_one_word(shell, three) -> None:
+    three.create('say "hi" \\ now')
+    (line,) = complete(shell, "%session switch sa")
+    assert split_words(line) == ["%session", "switch", 'say "hi" \\ now']
+    shell.run_line_magic("session", line.removeprefix("%session "))
+    assert three.active.name == 'say "hi" \\ now'
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ('%session switch "my', '%session switch "my chat"'),
+        ("%session switch 'my", "%session switch 'my chat'"),
+        ("%session switch my", '%session switch "my chat"'),
+        ("%session switch MY c", None),  # two words typed: nothing of ours
+    ],
+)
+def test_open_quotes_are_completed_in_the_same_quote(shell, three, typed, expected) -> None:
+    assert ours(shell, typed) == ([expected] if expected else [])
+
+
+def test_ids_complete_when_no_name_matches(shell, three) -> None:
+    alpha = three.get("Pear")
+    prefix = alpha.id[:6]
+    if any(s.name.casefold().startswith(prefix) for s in three.sessions):
+        pytest.skip("an id prefix that is also a name prefix")
+    assert complete(shell, f"%session show {prefix}") == [f"%session show {alpha.id}"]
+
+
+def test_only_the_first_positional_is_a_target(shell, three) -> None:
+    assert ours(shell, "%session switch plum ") == []
+    assert ours(shell, "%session rename ") == []  # NEW_NAME is free text
+    assert ours(shell, "%session rename new --session m") == [
+        '%session rename new --session "my chat"'
+    ]
+    assert ours(shell, "%session show --page 2 p") == [
+        "%session show --page 2 plum",
+        "%session show --page 2 Pear",
+    ]
+
+
+def test_options_and_their_values(shell, three) -> None:
+    assert complete(shell, "%session export --f") == [
+        "%session export --format",
+        "%session export --force",
+    ]
+    assert complete(shell, "%session export --format ") == [
+        f"%session export --format {f}" for f in ("md", "ipynb", "json")
+    ]
+    assert complete(shell, "%session new x --provider o") == [
+        "%session new x --provider offline",
+        "%session new x --provider openai",
+    ]
+    assert complete(shell, "%session close --n") == ["%session close --no-save"]
+    assert ours(shell, "%session show --page ") == []
+
+
+def test_config_keys(shell, three) -> None:
+    assert complete(shell, "%session config te") == ["%session config temperature="]
+    assert "%session config api_key=" not in complete(shell, "%session config ")
+
+
+def test_chat_session_option(shell, three) -> None:
+    assert complete(shell, "%%chat --session ") == [
+        "%%chat --session plum",
+        '%%chat --session "my chat"',
+        "%%chat --session Pear",
+    ]
+    assert complete(shell, "%chat --") == ["%chat --session", "%chat --interpolate"]
+    assert complete(shell, "%%chat --interpolate --session P") == [
+        "%%chat --interpolate --session plum",
+        "%%chat --interpolate --session Pear",
+    ]
+    assert ours(shell, "%chat tell me about --s") == []  # message text, not options
+
+
+def test_assignment_form_and_other_lines(shell, three) -> None:
+    assert complete(shell, "listing = %session li") == ["listing = %session list"]
+    assert ours(shell, "print('%session sw") == []
+    assert ours(shell, "%sessionx sw") == []
+    assert ours(shell, "%%session sw") == []
+
+
+def test_other_completions_still_work(shell, three) -> None:
+    shell.user_ns["jido_value_for_completion"] = 1
+    assert "jido_value_for_completion" in complete(shell, "jido_value_for_comp")
+    assert "%session" in complete(shell, "%sess")
+
+
+@pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")
+def test_legacy_complete_api(shell, three) -> None:
+    assert shell.complete("", "%session switch m", 17) == ("m", ['"my chat"'])
+    assert shell.complete("", '%session switch "m', 18) == ('"m', ['"my chat"'])
+
+
+def test_unload_removes_the_matcher(ipython_shell, workdir) -> None:
+    def ids() -> list[str]:
+        return [getattr(m, "matcher_identifier", None) for m in ipython_shell.Completer.matchers]
+
+    before = list(ipython_shell.Completer.custom_matchers)
+    ipython_shell.run_line_magic("load_ext", "jido_magics")
+    assert ids().count(MATCHER_ID) == 1
+    ipython_shell.run_line_magic("load_ext", "jido_magics")  # loading twice adds nothing
+    assert ids().count(MATCHER_ID) == 1
+    ipython_shell.run_line_magic("unload_ext", "jido_magics")
+    assert MATCHER_ID not in ids() and ipython_shell.Completer.custom_matchers == before
+    assert ours(ipython_shell, "%session sw") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", ([], "", "")),
+        ("switch ", (["switch"], "", "")),
+        ('switch "my c', (["switch"], '"my c', "my c")),
+        ("a 'b c' d", (["a", "b c"], "d", "d")),
+        ('x "a\\"b', (["x"], '"a\\"b', 'a"b')),
+        ("x a\\ b", (["x"], "a\\ b", "a b")),
+    ],
+)
+def test_split_partial(text, expected) -> None:
+    assert split_partial(text) == expected
