@@ -33,6 +33,7 @@ def test_core_imports_only_the_standard_library() -> None:
     "module", ["jido_magics.core", "jido_magics.persistence", "jido_magics.agents"]
 )
 def test_lower_layers_do_not_import_interface_libraries(module: str) -> None:
-    pytest.importorskip(module)
+    if module == "jido_magics.agents":  # core and persistence exist; agents may not yet
+        pytest.importorskip(module)
     loaded = _modules_after(f"import {module}")
     assert not loaded & {"IPython", "ipywidgets", "openai"}
