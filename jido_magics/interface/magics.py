@@ -77,8 +77,9 @@ class SessionMagics(Magics):
     ).tag(config=True)
 
     def __init__(self, shell: Any, extension: Extension, **kwargs: Any) -> None:
-        super().__init__(shell, **kwargs)
+        # Set before the traitlets init: a profile's settings fire the observers during it.
         self.extension = extension
+        super().__init__(shell, **kwargs)
         self._apply_limits()
 
     # -- settings --------------------------------------------------------------------------
