@@ -427,3 +427,17 @@ def test_session_list_text_is_a_table(shell, registry) -> None:
     lines = data["text/plain"].splitlines()
     assert lines[0].split()[:3] == ["#", "name", "id"]
     assert [line.split()[0] for line in lines[1:]] == ["1", "2"]
+
+
+def test_export_goes_beside_the_running_notebook(shell, registry, workdir, capsys) -> None:
+    folder = workdir / "project"
+    folder.mkdir()
+    notebook = folder / "report.ipynb"
+    notebook.write_text("{}", encoding="utf-8")
+    shell.user_ns["__session__"] = str(notebook)
+    try:
+        fill(registry.create("analysis"), 1)
+        run(shell, "export")
+        assert exported(capsys) == folder / "analysis.md"
+    finally:
+        shell.user_ns.pop("__session__", None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ...core.transcript import ConversationPage, conversation_page
 from ..parsing import CommandParser
@@ -31,15 +31,11 @@ def _configure_export(parser: CommandParser) -> None:
 
 
 def export_folder(ext: Extension) -> Path:
-    """Where exports go by default: beside the notebook when the store knows it, else the
-    current folder."""
-    store: Any = getattr(ext, "store", None)
-    notebook = getattr(store, "notebook_path", None) if store is not None else None
-    if callable(notebook):
-        notebook = notebook()
-    if notebook:
-        return Path(notebook).parent
-    return Path.cwd()
+    """Where exports go by default: the running notebook's folder, else the current one."""
+    from ...persistence.location import notebook_path
+
+    notebook = notebook_path(None, getattr(ext.shell, "user_ns", None))
+    return notebook.parent if notebook is not None else Path.cwd()
 
 
 def _run_export(ext: Extension, args: argparse.Namespace) -> None:
