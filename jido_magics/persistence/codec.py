@@ -57,6 +57,10 @@ DROPPED_KEYS = frozenset(("messages", "reasoning_steps", "tool_calls"))
 CONFIG_KEYS = frozenset(SessionConfig().to_dict())
 # Records are checked with this (fast) pattern; the few top-level times with the full check.
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z")
+# Every line of "\n".join(stamps) + "\n" with digits mapped to 0, when all are utc_now's form
+# (one line per stamp: the count of newlines must match, so no stamp can hide one).
+_UTC_NOW_SHAPE = b"0000-00-00T00:00:00.000000Z\n"
+_DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
 
 
 def encode(session: Session, generation: int, saved_at: str) -> tuple[bytes, int]:
@@ -190,34 +194,70 @@ def _list(data: dict[str, Any], key: str) -> list[Any]:
 
 
 def _messages(items: list[Any]) -> list[Message]:
-    built = []
+    # The hot loop of a load (up to 1000 messages): exactly 8 fields, all found, means the
+    # field set is right; times are checked together at the end (see _first_bad_time), and
+    # any earlier bad time is reported first, as an item-by-item check would.
+    built: list[Message] = []
+    stamps: list[str] = []
     for index, item in enumerate(items):
-        if type(item) is not dict or item.keys() != MESSAGE_KEYS:
-            raise _Invalid(f"messages[{index}] has wrong fields")
-        role, status, usage = item["role"], item["status"], item["usage"]
+        try:
+            if type(item) is not dict or len(item) != len(MESSAGE_KEYS):
+                raise KeyError
+            message_id, role, content = item["id"], item["role"], item["content"]
+            created_at, model, usage = item["created_at"], item["model"], item["usage"]
+            tool_call_id, status = item["tool_call_id"], item["status"]
+        except KeyError:
+            _check_times(stamps)
+            raise _Invalid(f"messages[{index}] has wrong fields") from None
         if (
-            type(item["id"]) is not str
+            type(message_id) is not str
             or role not in ROLES
-            or type(item["content"]) is not str
-            or not _is_time(item["created_at"])
-            or not _optional_text(item["model"])
-            or not _optional_text(item["tool_call_id"])
+            or type(content) is not str
+            or type(created_at) is not str
+            or not _optional_text(model)
+            or not _optional_text(tool_call_id)
             or status not in MESSAGE_STATUSES
         ):
+            _check_times(stamps)
             raise _Invalid(f"messages[{index}] has a bad value")
+        stamps.append(created_at)
+        if usage is not None:
+            try:
+                usage = _usage(usage, f"messages[{index}].usage")
+            except _Invalid:
+                _check_times(stamps)
+                raise
         built.append(
-            Message(
-                item["id"],
-                role,
-                item["content"],
-                item["created_at"],
-                item["model"],
-                None if usage is None else _usage(usage, f"messages[{index}].usage"),
-                item["tool_call_id"],
-                status,
-            )
+            Message(message_id, role, content, created_at, model, usage, tool_call_id, status)
         )
+    _check_times(stamps)
     return built
+
+
+def _check_times(stamps: list[str]) -> None:
+    index = _first_bad_time(stamps)
+    if index is not None:
+        raise _Invalid(f"messages[{index}] has a bad value")
+
+
+def _first_bad_time(stamps: list[str]) -> int | None:
+    """Index of the first string that is not a timestamp, or None.
+
+    Fast path: when every stamp has the exact form ``utc_now`` writes (ASCII digits, 6
+    fractional digits), one translate and one comparison check them all. Anything else is
+    checked one by one with the full pattern, so the result is the same either way.
+    """
+    try:
+        joined = "\n".join(stamps).encode("ascii")
+    except UnicodeEncodeError:
+        pass
+    else:
+        if (joined + b"\n").translate(_DIGITS_TO_ZERO) == _UTC_NOW_SHAPE * len(stamps):
+            return None
+    for index, stamp in enumerate(stamps):
+        if not _is_time(stamp):
+            return index
+    return None
 
 
 def _reasoning_steps(items: list[Any]) -> list[ReasoningStep]:
