@@ -112,7 +112,13 @@ def test_options_and_their_values(shell, three) -> None:
 
 def test_config_keys(shell, three) -> None:
     assert complete(shell, "%session config te") == ["%session config temperature="]
-    assert "%session config api_key=" not in complete(shell, "%session config ")
+    assert complete(shell, "%session config sy") == ["%session config system="]
+    assert complete(shell, "%session config model=x provider=o") == [
+        "%session config model=x provider=offline",
+        "%session config model=x provider=openai",
+    ]
+    assert ours(shell, "%session config temperature=") == []
+    assert complete(shell, "%session config --session m") == ['%session config --session "my chat"']
 
 
 def test_chat_session_option(shell, three) -> None:

@@ -12,7 +12,6 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from ..core.records import SETTING_NAMES
 from .commands import command_table
 
 if TYPE_CHECKING:
@@ -20,7 +19,6 @@ if TYPE_CHECKING:
 
 MATCHER_ID = "jido_magics.session_matcher"
 FORMATS = ("md", "ipynb", "json")
-PROVIDERS = ("offline", "openai")
 CHAT_OPTIONS = ("--session", "--interpolate")
 # Options whose value is free text (or a path, which IPython's file matcher completes).
 _FREE_VALUE_OPTIONS = frozenset(
@@ -123,17 +121,35 @@ def complete_session_line(extension: Extension, words: list[str], fragment: str)
         return session_names(extension, fragment)
     if previous == "--format":
         return _starting_with(FORMATS, fragment)
-    if previous == "--provider" and command.name in ("new",):
-        return _starting_with(PROVIDERS, fragment)
+    if previous == "--provider":
+        return _starting_with(_providers(), fragment)
     if previous in _FREE_VALUE_OPTIONS:
         return []
     if fragment.startswith("-"):
         return _starting_with(_options(command.usage), fragment)
     if command.name == "config":
-        return _starting_with((f"{key}=" for key in SETTING_NAMES if key != "api_key"), fragment)
+        return _config_pairs(fragment)
     positionals = [w for i, w in enumerate(words[1:], 1) if not _is_option_or_value(words, i)]
     if _takes_target(command.usage) and not positionals:
         return session_names(extension, fragment)
+    return []
+
+
+def _providers() -> list[str]:
+    from ..agents.providers import provider_names
+
+    return list(provider_names())
+
+
+def _config_pairs(fragment: str) -> list[str]:
+    """``%session config`` keys as ``key=``, and provider names after ``provider=``."""
+    from .commands.settings import KEYS
+
+    key, equals, _ = fragment.partition("=")
+    if not equals:
+        return _starting_with((f"{name}=" for name in KEYS), fragment)
+    if key.lower() == "provider":
+        return _starting_with((f"provider={name}" for name in _providers()), fragment)
     return []
 
 
