@@ -33,7 +33,15 @@ def test_core_imports_only_the_standard_library() -> None:
     "module", ["jido_magics.core", "jido_magics.persistence", "jido_magics.agents"]
 )
 def test_lower_layers_do_not_import_interface_libraries(module: str) -> None:
-    if module == "jido_magics.agents":  # core and persistence exist; agents may not yet
-        pytest.importorskip(module)
     loaded = _modules_after(f"import {module}")
     assert not loaded & {"IPython", "ipywidgets", "openai"}
+
+
+def test_agents_load_only_core_and_stdlib_until_a_provider_is_used() -> None:
+    before = _modules_after("pass")
+    after = _modules_after(
+        "import jido_magics.agents.exchange, jido_magics.agents.providers.openai_provider\n"
+        "from jido_magics.agents.providers import get_provider; get_provider('openai')"
+    )
+    extra = {m for m in after - before if m != "jido_magics" and not m.startswith("_")}
+    assert extra <= set(sys.stdlib_module_names), extra - set(sys.stdlib_module_names)
