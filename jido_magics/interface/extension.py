@@ -10,6 +10,7 @@ from ..core.records import DEFAULT_PROVIDER, SessionConfig
 from ..core.registry import Registry
 
 if TYPE_CHECKING:
+    from ..persistence.store import SessionStore
     from .magics import SessionMagics
 
 PROVIDER_ENV = "JIDO_MAGICS_PROVIDER"
@@ -29,6 +30,7 @@ class Extension:
         #: The ``%session ui`` widget (a ``jido_magics.ui.view.SessionView``), made on first use.
         self.session_view: Any = None
         self._cleanups: list[Callable[[], None]] = []
+        self._stores: dict[Any, Any] = {}  # SessionStore by folder, so each keeps its memory
 
     def default_config(self) -> SessionConfig:
         """Settings of a new session: the magics' settings, then the environment, then
@@ -39,6 +41,22 @@ class Extension:
         return SessionConfig(
             provider=provider.strip() or DEFAULT_PROVIDER, model=model.strip() or None
         )
+
+    @property
+    def store(self) -> SessionStore:
+        """The store of this notebook's sessions: ``magics.sessions_dir`` when set, else the
+        folder beside the notebook (see ``persistence.location``). Made on first use."""
+        from ..persistence.location import sessions_folder
+        from ..persistence.store import SessionStore
+
+        folder = sessions_folder(
+            folder=self.magics.sessions_dir if self.magics else None,
+            user_ns=getattr(self.shell, "user_ns", None),
+        )
+        store = self._stores.get(folder)
+        if store is None:
+            store = self._stores.setdefault(folder, SessionStore(folder))
+        return store
 
     def add_cleanup(self, cleanup: Callable[[], None]) -> None:
         self._cleanups.append(cleanup)
@@ -74,6 +92,9 @@ def load(shell: Any) -> Extension:
     from .completion import install_completer
 
     install_completer(extension)
+    from .autosave import Autosave
+
+    extension.add_cleanup(Autosave(extension).stop)
     return extension
 
 

@@ -1,7 +1,244 @@
-"""``%session save|resume|delete|trust|where`` (persistence)."""
+"""``%session save|resume|delete|trust|where``: the sessions saved beside the notebook."""
 
 from __future__ import annotations
 
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ...core.errors import AmbiguousTarget, JidoError, shorten
+from ...core.ids import is_valid_session_id
+from ...persistence.errors import NoSavedSession, PersistenceError, display_path
+from ...persistence.store import SavedSession, SessionStore
+from ..parsing import CommandParser
 from . import Command
 
-COMMANDS: list[Command] = []
+if TYPE_CHECKING:
+    from ..extension import Extension
+
+
+# -- save --------------------------------------------------------------------------------------
+
+
+def _configure_save(parser: CommandParser) -> None:
+    parser.add_argument("target", nargs="?")
+    parser.add_argument("--all", dest="all", action="store_true")
+    parser.add_argument("--force", action="store_true")
+
+
+def _run_save(ext: Extension, args: argparse.Namespace) -> None:
+    if args.all and args.target is not None:
+        raise JidoError("%session save: give a TARGET or --all, not both.")
+    registry = ext.registry
+    store = ext.store
+    if not args.all:
+        session = registry.get(args.target)
+        path = store.save(session, force=args.force)
+        print(f"Saved '{session.name}' to {display_path(path)} (generation {session.generation}).")
+        return
+    sessions = registry.sessions
+    if not sessions:
+        print("No session is open: nothing to save.")
+        return
+    failures: list[str] = []
+    for session in sessions:
+        try:
+            path = store.save(session, force=args.force)
+        except JidoError as exc:
+            failures.append(str(exc))
+            continue
+        print(f"Saved '{session.name}' to {display_path(path)} (generation {session.generation}).")
+    if failures:
+        raise PersistenceError(
+            f"{len(failures)} of {len(sessions)} sessions were not saved; the first: {failures[0]}"
+        )
+
+
+# -- resume ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SavedListing:
+    """What ``%session resume`` returns without a target: a table of saved sessions."""
+
+    folder: str
+    rows: tuple[tuple[str, ...], ...]
+    saved: tuple[SavedSession, ...]
+
+    HEADERS = ("#", "name", "id", "status", "gen", "saved (UTC)", "messages", "")
+
+    @classmethod
+    def of(cls, store: SessionStore, ext: Extension) -> SavedListing:
+        saved = tuple(store.saved())
+        rows = []
+        for index, item in enumerate(saved, 1):
+            rows.append(
+                (
+                    str(index),
+                    shorten(item.name, 50) if item.name else "?",
+                    item.id,
+                    item.status,
+                    "" if item.generation is None else str(item.generation),
+                    (item.saved_at or "")[:19].replace("T", " "),
+                    "" if item.message_count is None else str(item.message_count),
+                    "(open)" if ext.registry.find_by_id(item.id) is not None else "",
+                )
+            )
+        return cls(display_path(store.folder), tuple(rows), saved)
+
+    def __str__(self) -> str:
+        if not self.rows:
+            return f"No saved sessions in {self.folder}: save one with %session save."
+        table = [self.HEADERS, *self.rows]
+        widths = [max(len(row[i]) for row in table) for i in range(len(self.HEADERS))]
+        lines = ("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in table)
+        return "\n".join(line.rstrip() for line in lines)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_pretty_(self, printer: object, cycle: bool) -> None:
+        printer.text(str(self))  # type: ignore[attr-defined]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def find_saved(store: SessionStore, target: str) -> str:
+    """The id of the saved session ``target`` names: exact id, 1-based index in the listing,
+    exact name (case-insensitive), or a unique prefix of a name or id."""
+    text = target.strip()
+    if is_valid_session_id(text) and store.path_for(text).exists():
+        return text
+    saved = store.saved()
+    if not saved:
+        raise NoSavedSession(
+            f"There are no saved sessions in {display_path(store.folder)}: "
+            "save one with %session save."
+        )
+    if text.isdecimal() and text.isascii() and 1 <= int(text) <= len(saved):
+        return saved[int(text) - 1].id
+    folded = text.casefold()
+    named = [s for s in saved if s.name is not None and s.name.casefold() == folded]
+    if not named:
+        named = [
+            s
+            for s in saved
+            if s.id.casefold().startswith(folded)
+            or (s.name is not None and s.name.casefold().startswith(folded))
+        ]
+    if len(named) == 1:
+        return named[0].id
+    if named:
+        raise AmbiguousTarget(text, [s.name or s.id for s in named])
+    raise NoSavedSession(
+        f"No saved session matches '{shorten(text, 40)}': %session resume lists the saved ones."
+    )
+
+
+def _configure_resume(parser: CommandParser) -> None:
+    parser.add_argument("target", nargs="?")
+
+
+def _run_resume(ext: Extension, args: argparse.Namespace) -> SavedListing | None:
+    store = ext.store
+    if args.target is None:
+        return SavedListing.of(store, ext)
+    registry = ext.registry
+    session_id = find_saved(store, args.target)
+    open_session = registry.find_by_id(session_id)
+    if open_session is not None:
+        registry.switch(open_session.id)
+        print(f"Session '{open_session.name}' is already open; it is now active.")
+        return None
+    session = store.load(session_id, caps=registry.caps)
+    registry.add(session)
+    count = len(session.messages)
+    print(
+        f"Resumed '{session.name}' ({session.id}, {count} message{'s' * (count != 1)}, "
+        f"generation {session.generation}), now active."
+    )
+    return None
+
+
+# -- delete, trust, where ----------------------------------------------------------------------
+
+
+def _configure_target(parser: CommandParser) -> None:
+    parser.add_argument("target")
+
+
+def _run_delete(ext: Extension, args: argparse.Namespace) -> None:
+    store = ext.store
+    session_id = find_saved(store, args.target)
+    path = store.delete(session_id)
+    still_open = ext.registry.find_by_id(session_id)
+    note = (
+        f" Session '{still_open.name}' is still open; saving it writes a new file."
+        if still_open is not None
+        else ""
+    )
+    print(f"Deleted {display_path(path)}.{note}")
+
+
+def _configure_trust(parser: CommandParser) -> None:
+    parser.add_argument("file")
+
+
+def _run_trust(ext: Extension, args: argparse.Namespace) -> None:
+    store = ext.store
+    given = Path(args.file).expanduser()
+    source = given if given.exists() or given.is_absolute() else store.folder / given
+    target = store.trust(source)
+    print(
+        f"Trusted {display_path(target)}: it is now signed with this kernel's key; "
+        f"resume it with %session resume {target.stem}."
+    )
+
+
+def _run_where(ext: Extension, args: argparse.Namespace) -> None:
+    folder = ext.store.folder
+    state = "" if folder.is_dir() else " (created on the first save)"
+    print(f"Sessions folder: {folder}{state}")
+
+
+COMMANDS = [
+    Command(
+        "save",
+        "[TARGET] [--all] [--force]",
+        "save the active (or named, or every) session as a signed file beside the notebook",
+        _configure_save,
+        _run_save,
+        details="--force overwrites a newer copy another kernel saved.",
+    ),
+    Command(
+        "resume",
+        "[TARGET]",
+        "no TARGET: list saved sessions, newest first, with status; else load and activate it",
+        _configure_resume,
+        _run_resume,
+        details="Status: ok, tampered, other key (see trust), unreadable, stale, ...",
+    ),
+    Command(
+        "delete",
+        "TARGET",
+        "delete a saved session's file (an open session stays open)",
+        _configure_target,
+        _run_delete,
+    ),
+    Command(
+        "trust",
+        "FILE",
+        "re-sign a session file from another key with this kernel's key, once you trust it",
+        _configure_trust,
+        _run_trust,
+    ),
+    Command(
+        "where",
+        "",
+        "print the folder where this notebook's sessions are saved",
+        lambda parser: None,
+        _run_where,
+    ),
+]

@@ -1,0 +1,76 @@
+"""Autosave: write changed sessions after every completed exchange, before a close, and at
+kernel shutdown, while ``SessionMagics.autosave`` is on. Only dirty sessions are written."""
+
+from __future__ import annotations
+
+import atexit
+import sys
+from typing import TYPE_CHECKING
+
+from ..core.errors import JidoError, shorten
+from ..core.registry import RegistryEvent
+from ..core.session import CHANGE_EXCHANGE, Session
+from ..persistence.errors import SaveBeforeCloseFailed
+
+if TYPE_CHECKING:
+    from .extension import Extension
+
+
+class Autosave:
+    """Hooks into one extension's registry; :meth:`stop` removes every hook."""
+
+    def __init__(self, extension: Extension) -> None:
+        self.extension = extension
+        registry = extension.registry
+        self._unsubscribe = registry.subscribe(self._on_event)
+        self._remove_close_hook = registry.add_close_hook(self._before_close)
+        atexit.register(self._at_exit)
+
+    @property
+    def enabled(self) -> bool:
+        magics = self.extension.magics
+        return bool(magics is not None and magics.autosave)
+
+    def stop(self) -> None:
+        self._unsubscribe()
+        self._remove_close_hook()
+        atexit.unregister(self._at_exit)
+
+    def _save(self, session: Session) -> None:
+        self.extension.store.save(session)
+
+    def _on_event(self, event: RegistryEvent) -> None:
+        session = event.session
+        if event.kind != CHANGE_EXCHANGE or session is None:
+            return
+        if self.enabled and session.dirty:
+            try:
+                self._save(session)
+            except JidoError as exc:  # the exchange itself succeeded: warn, keep going
+                _warn(f"Autosave of session '{shorten(session.name, 50)}' failed: {exc}")
+
+    def _before_close(self, session: Session) -> None:
+        """Save before a close; a failure vetoes the close so no change is lost."""
+        if not (self.enabled and session.dirty):
+            return
+        try:
+            self._save(session)
+        except JidoError as exc:
+            raise SaveBeforeCloseFailed(
+                f"Session '{shorten(session.name, 50)}' stays open because saving it failed: "
+                f"{exc} To close it without saving, use %session close --no-save."
+            ) from exc
+
+    def _at_exit(self) -> None:
+        if not self.enabled:
+            return
+        for session in self.extension.registry.sessions:
+            if session.dirty:
+                try:
+                    self._save(session)
+                except Exception as exc:  # at exit nothing may stop the others being saved
+                    _warn(f"Autosave of session '{shorten(session.name, 50)}' failed: {exc}")
+
+
+def _warn(message: str) -> None:
+    print(message.replace("\n", " "), file=sys.stderr)
