@@ -56,6 +56,28 @@ def test_line_chat_keeps_quotes_braces_and_dollars(shell, registry, capsys) -> N
     assert "What's {x} and $x?" in capsys.readouterr().out
 
 
+def test_a_question_mark_at_the_end_is_part_of_the_message(shell, registry, capsys) -> None:
+    cell(shell, "%session new q")
+    cell(shell, "df = 1\n%chat Which columns of df have missing values?")
+    cell(shell, "if True:\n    %chat why?")
+    assert [m.content for m in registry.active.messages if m.role == "user"] == [
+        "Which columns of df have missing values?",
+        "why?",
+    ]
+    assert "Object `values` not found" not in capsys.readouterr().out
+
+
+def test_unload_removes_the_input_transform(shell) -> None:
+    from jido_magics.interface.chat import protect_chat_lines
+
+    assert protect_chat_lines in shell.input_transformers_cleanup
+    shell.run_line_magic("unload_ext", "jido_magics")
+    try:
+        assert protect_chat_lines not in shell.input_transformers_cleanup
+    finally:
+        shell.run_line_magic("load_ext", "jido_magics")
+
+
 def test_braces_are_sent_as_typed_without_interpolate(shell, registry) -> None:
     cell(shell, "df = [1, 2]")
     cell(shell, "%%chat\nformat: {df} and {'a': 1} and {{x}}")

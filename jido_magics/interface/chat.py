@@ -11,7 +11,7 @@ import json
 import re
 import shlex
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -155,6 +155,41 @@ class StreamPrinter:
         out.write(text)
         out.flush()
         self.at_line_start = text.endswith("\n")
+
+
+_CHAT_LINE = re.compile(r"([ \t]*)%chat(?=[ \t]|$)(.*)")
+
+
+def protect_chat_lines(lines: list[str]) -> list[str]:
+    """An IPython input transform: ``%chat TEXT`` lines become explicit magic calls, before
+    IPython reads a trailing ``?`` (``%chat Any missing values?``) as a request for help.
+    A cell run by a cell magic (``%%chat``, ``%%bash``...) is left alone."""
+    if not lines or lines[0].lstrip().startswith("%%"):
+        return lines
+    changed = []
+    for line in lines:
+        body = line.rstrip("\r\n")
+        match = _CHAT_LINE.fullmatch(body)
+        if match is None:
+            changed.append(line)
+            continue
+        indent, rest = match.groups()
+        ending = line[len(body) :] or ""
+        changed.append(f"{indent}get_ipython().run_line_magic('chat', {rest.strip()!r}){ending}")
+    return changed
+
+
+def install_input_transform(shell: Any) -> Callable[[], None]:
+    """Add :func:`protect_chat_lines` to ``shell``; returns the function that removes it."""
+    transforms = shell.input_transformers_cleanup
+    if protect_chat_lines not in transforms:
+        transforms.append(protect_chat_lines)
+
+    def remove() -> None:
+        while protect_chat_lines in shell.input_transformers_cleanup:
+            shell.input_transformers_cleanup.remove(protect_chat_lines)
+
+    return remove
 
 
 def chat_session(ext: Extension, target: str | None) -> Session:

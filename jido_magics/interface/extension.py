@@ -92,6 +92,9 @@ def load(shell: Any) -> Extension:
     from .completion import install_completer
 
     install_completer(extension)
+    from .chat import install_input_transform
+
+    extension.add_cleanup(install_input_transform(shell))
     from .autosave import Autosave
 
     extension.add_cleanup(Autosave(extension).stop)
