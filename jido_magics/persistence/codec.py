@@ -102,13 +102,15 @@ class _Invalid(Exception):
 
 def decode(data: Any, path: Path, *, caps: Caps | None = None) -> Session:
     """A new, clean :class:`Session` from a parsed payload, after checking every field."""
-    label = display_path(path)
+    # Labels are made only for an error: display_path costs more than decoding a small file.
     if type(data) is not dict:
+        label = display_path(path)
         raise InvalidPayload(
             f"{label} is signed but holds no session object: restore it from a backup.", path
         )
     version = data.get("format_version")
     if version != FORMAT_VERSION or type(version) is not int:
+        label = display_path(path)
         raise UnknownVersion(
             f"{label} holds session data format {str(version)[:20]}, which this version of "
             "jido_magics does not read: upgrade jido_magics to load it.",
@@ -117,6 +119,7 @@ def decode(data: Any, path: Path, *, caps: Caps | None = None) -> Session:
     try:
         return _build(data, caps)
     except _Invalid as exc:
+        label = display_path(path)
         raise InvalidPayload(
             f"{label} is signed but its content is not a valid session ({exc}): restore it "
             "from a backup.",

@@ -94,9 +94,9 @@ def open_envelope(data: bytes, path: Path) -> Envelope:
 
 def verify(envelope: Envelope, keys: KeyRing, path: Path) -> None:
     """Check the signature; raise :class:`ForeignKey` or :class:`Tampered` when it fails."""
-    label = display_path(path)
     key = keys.key_for(envelope.kid)
     if key is None:
+        label = display_path(path)  # only on failure: it costs more than a small file's MAC
         raise ForeignKey(
             f"{label} is signed with a different key (kid {envelope.kid}): if you trust where "
             f"it came from, run %session trust {label}.",
@@ -104,6 +104,7 @@ def verify(envelope: Envelope, keys: KeyRing, path: Path) -> None:
             envelope.kid,
         )
     if not hmac.compare_digest(signature(key, envelope.payload), envelope.sig):
+        label = display_path(path)
         raise Tampered(
             f"{label} was changed after it was saved (its signature does not match): restore "
             f"it from a backup, or run %session trust {label} if you changed it on purpose.",

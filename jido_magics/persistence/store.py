@@ -312,14 +312,15 @@ class SessionStore:
         return data, _fingerprint(opened)
 
     def _check_regular(self, path: Path, info: os.stat_result) -> None:
-        label = display_path(path)
-        if stat.S_ISLNK(info.st_mode):
+        if stat.S_ISLNK(info.st_mode):  # labels only on failure: display_path is costly
+            label = display_path(path)
             raise NotASessionFile(
                 f"{label} is a symbolic link, which is never followed: replace it by the file "
                 "it points to.",
                 path,
             )
         if not stat.S_ISREG(info.st_mode):
+            label = display_path(path)
             raise NotASessionFile(
                 f"{label} is not a regular file: move it out of the sessions folder.", path
             )
