@@ -19,6 +19,7 @@ from typing import Any
 from .core.clock import utc_now
 from .core.errors import JidoError, shorten
 from .core.transcript import message_cells, snapshot, transcript_document, transcript_markdown
+from .persistence.errors import display_path
 
 FORMATS: dict[str, str] = {"md": ".md", "ipynb": ".ipynb", "json": ".json"}
 DEFAULT_FORMAT = "md"
@@ -102,7 +103,9 @@ def write_new_file(path: Path, data: bytes, *, force: bool = False) -> None:
     """Write ``data`` to ``path`` atomically; refuse an existing file unless ``force``."""
     folder = path.parent
     if not folder.is_dir():
-        raise ExportError(f"Cannot write {path}: the folder {folder} does not exist.")
+        raise ExportError(
+            f"Cannot write {display_path(path)}: the folder {display_path(folder)} does not exist."
+        )
     if not force and os.path.lexists(path):
         raise _exists(path)
     temp = folder / f".{path.name[:80]}.{secrets.token_hex(4)}.tmp"
@@ -123,7 +126,8 @@ def write_new_file(path: Path, data: bytes, *, force: bool = False) -> None:
             _link_no_clobber(temp, path)
         _fsync_folder(folder)
     except OSError as exc:
-        raise ExportError(f"Cannot write {path}: {exc.strerror or exc}.") from exc
+        reason = exc.strerror or type(exc).__name__
+        raise ExportError(f"Cannot write {display_path(path)}: {reason}.") from exc
     finally:
         if created:
             try:
@@ -148,7 +152,7 @@ def _link_no_clobber(temp: Path, path: Path) -> None:
 
 def _exists(path: Path) -> ExportError:
     return ExportError(
-        f"{path} already exists: add --force to overwrite it or choose --output PATH."
+        f"{display_path(path)} already exists: add --force to overwrite it or choose --output PATH."
     )
 
 

@@ -40,6 +40,7 @@ def export_folder(ext: Extension) -> Path:
 
 def _run_export(ext: Extension, args: argparse.Namespace) -> None:
     from ...export import export_session, format_for  # lazy: nbformat only when used
+    from ...persistence.errors import display_path
 
     session = ext.registry.get(args.target)
     fmt = format_for(args.output, args.fmt)
@@ -47,7 +48,9 @@ def _run_export(ext: Extension, args: argparse.Namespace) -> None:
         session, fmt, output=args.output, folder=export_folder(ext), force=args.force
     )
     count = len(session.messages)
-    print(f"Exported '{session.name}' ({count} message{'s' * (count != 1)}) to {path}.")
+    print(
+        f"Exported '{session.name}' ({count} message{'s' * (count != 1)}) to {display_path(path)}."
+    )
 
 
 COMMANDS = [
