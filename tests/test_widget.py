@@ -476,3 +476,43 @@ def test_streaming_updates_are_throttled_with_a_trailing_render(shell, registry)
         assert view.session is other and "No messages yet" in view.conversation.value
     finally:
         view.close()
+
+
+# -- prewarming -----------------------------------------------------------------------------
+
+
+def test_other_sessions_pages_are_prewarmed(shell, registry) -> None:
+    first = registry.create("first")
+    fill(first, 80, "first")
+    second = registry.create("second")
+    fill(second, 80, "second")
+    view = show_view(shell)
+    assert view.wait_prewarmed(60)
+    cache = view.render_cache
+    assert len(cache) == 100  # the newest page of both sessions, nothing older
+    run(shell, "switch first")
+    assert len(cache) == 100 and "first 79" in view.conversation.value
+
+
+def test_prewarmer_renders_each_requested_session_once() -> None:
+    from jido_magics.core.session import Session
+    from jido_magics.ui.prewarm import Prewarmer
+
+    gate = threading.Event()
+    warmed: list[str] = []
+
+    def warm(session: Session) -> None:
+        gate.wait(10)
+        warmed.append(session.name)
+
+    warmer = Prewarmer(warm)
+    a, b = Session("a"), Session("b")
+    warmer.request([a])
+    warmer.request([b, b, a])  # queued while "a" renders: each renders once more at most
+    assert not warmer.wait(0.01)
+    gate.set()
+    assert warmer.wait(10)
+    assert sorted(warmed) in (["a", "a", "b"], ["a", "b"])
+    warmer.stop()
+    warmer.request([a])
+    assert warmer.wait(1) and len(warmed) <= 3

@@ -17,7 +17,7 @@ import html
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import ipywidgets as widgets
@@ -33,12 +33,14 @@ from ..core.registry import (
     RegistryEvent,
 )
 from ..core.session import (
+    CHANGE_EXCHANGE,
     CHANGE_MESSAGE_TEXT,
     CHANGE_REASONING,
     CHANGE_SAVED,
     CHANGE_USAGE,
     Session,
 )
+from .prewarm import Prewarmer
 from .render import (
     PAGE_SIZE,
     RenderCache,
@@ -90,6 +92,7 @@ class SessionView:
         interval: float = 0.05,
         clock: Callable[[], float] = time.monotonic,
         schedule: Scheduler = thread_timer,
+        prewarm: bool = True,
     ) -> None:
         self._registry = registry
         self._new_session = new_session or (lambda reg: reg.create())
@@ -110,6 +113,7 @@ class SessionView:
         self._note = ""
         self._closed = False
         self._stream = Throttle(self._render, interval, clock=clock, schedule=schedule)
+        self._warmer = Prewarmer(self._warm) if prewarm else None
 
         self.tabs = widgets.ToggleButtons(
             options=[], style={"button_width": "auto"}, tooltip="Switch session"
@@ -131,6 +135,14 @@ class SessionView:
             description="Send", icon="paper-plane", button_style="primary"
         )
         self.status = widgets.HTML()
+        for button in (
+            self.new_button,
+            self.save_button,
+            self.close_button,
+            self.older_button,
+            self.newer_button,
+        ):
+            button.layout = widgets.Layout(width="auto")
         self.widget = widgets.VBox(
             [
                 widgets.HBox(
@@ -172,6 +184,7 @@ class SessionView:
         self.send_button.on_click(lambda _: self.send())
         self._unsubscribe = registry.subscribe(self._on_registry_event)
         self.refresh()
+        self._prewarm(registry.sessions)
 
     # -- public ----------------------------------------------------------------------------
 
@@ -184,6 +197,11 @@ class SessionView:
     def offset(self) -> int:
         """Offset of the page shown, counted from the oldest message."""
         return self._shown_offset
+
+    @property
+    def render_cache(self) -> RenderCache:
+        """Rendered message fragments, shared by every page this view shows."""
+        return self._cache
 
     @property
     def last_error(self) -> str:
@@ -202,6 +220,10 @@ class SessionView:
     def flush(self) -> None:
         """Render now if a throttled streaming update is waiting."""
         self._stream.flush()
+
+    def wait_prewarmed(self, timeout: float | None = None) -> bool:
+        """Block until the background rendering of other sessions' pages is done."""
+        return self._warmer.wait(timeout) if self._warmer is not None else True
 
     def older(self) -> None:
         self._offset = max(0, self._shown_offset - self._page_size)
@@ -264,6 +286,8 @@ class SessionView:
         self._closed = True
         self._unsubscribe()
         self._stream.cancel()
+        if self._warmer is not None:
+            self._warmer.stop()
         for part in (
             self.tabs,
             self.new_button,
@@ -303,8 +327,12 @@ class SessionView:
         elif kind in (EVENT_CREATED, EVENT_ADDED, EVENT_CLOSED, EVENT_RENAMED):
             self._sync_tabs()
             self._render_status()
+            if kind == EVENT_ADDED and event.session is not None:
+                self._prewarm([event.session])  # e.g. resumed from disk with its history
         elif event.session is not self._session:
-            return  # another session changed: nothing of it is on screen
+            if kind == CHANGE_EXCHANGE and event.session is not None:
+                self._prewarm([event.session])  # it changed while another one is shown
+            return
         elif kind in (CHANGE_MESSAGE_TEXT, CHANGE_REASONING):
             self._stream()
         elif kind in (CHANGE_USAGE, CHANGE_SAVED):
@@ -329,6 +357,14 @@ class SessionView:
         disabled = active is None
         self.save_button.disabled = disabled
         self.close_button.disabled = disabled
+
+    def _prewarm(self, sessions: Iterable[Session]) -> None:
+        if self._warmer is not None:
+            self._warmer.request(s for s in sessions if s is not self._session)
+
+    def _warm(self, session: Session) -> None:
+        if not self._closed:
+            render_page(take_snapshot(session, None, self._page_size), self._cache)
 
     def _render_now(self) -> None:
         self._stream.ran()
