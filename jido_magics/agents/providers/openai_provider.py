@@ -111,18 +111,19 @@ class OpenAIProvider:
         if request.tools:
             body["tools"] = request.tools
         try:
-            stream = client.chat.completions.create(**body)
-        except Exception as exc:
-            client.close()
-            raise ProviderError(_describe(exc, endpoint)) from None
-        try:
-            yield from _events(stream)
-        except ProviderError:
-            raise
-        except Exception as exc:
-            raise ProviderError(_describe(exc, endpoint, during_reply=True)) from None
+            try:
+                stream = client.chat.completions.create(**body)
+            except Exception as exc:
+                raise ProviderError(_describe(exc, endpoint)) from None
+            try:
+                yield from _events(stream)
+            except ProviderError:
+                raise
+            except Exception as exc:
+                raise ProviderError(_describe(exc, endpoint, during_reply=True)) from None
+            finally:
+                stream.close()  # also on interrupt, cancel or an early close of this generator
         finally:
-            stream.close()
             client.close()
 
 
