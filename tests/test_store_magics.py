@@ -64,6 +64,17 @@ def test_where_plain_ipython_and_beside_a_notebook(shell, workdir, capsys) -> No
         shell.user_ns.pop("__session__", None)
 
 
+def test_changing_folder_does_not_move_the_sessions(shell, workdir, monkeypatch, capsys) -> None:
+    run(shell, "where")
+    (workdir / "sub").mkdir()
+    monkeypatch.chdir(workdir / "sub")
+    run(shell, "new a")
+    run(shell, "save")
+    run(shell, "where")
+    assert capsys.readouterr().out.count(str(workdir / ".sessions")) == 2
+    assert len(folder_files(workdir)) == 1
+
+
 def test_sessions_dir_setting(shell, workdir, capsys) -> None:
     shell.run_line_magic("config", f"SessionMagics.sessions_dir = {str(workdir / 'kept')!r}")
     try:
@@ -151,7 +162,7 @@ def test_mistakes_are_one_line_and_change_nothing(shell, registry, workdir) -> N
         "resume ghost": "No saved session matches 'ghost'",
         "resume al": "Ambiguous session 'al'",
         "delete ghost": "No saved session matches",
-        "trust nowhere.json": "There is no saved session",
+        "trust nowhere.json": "There is no file .sessions/nowhere.json to trust",
         "resume a b": "unrecognized arguments",
         "save --bogus": "unrecognized arguments",
         "resume ../x": "No saved session matches",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core.records import DEFAULT_PROVIDER, SessionConfig
@@ -31,6 +32,7 @@ class Extension:
         self.session_view: Any = None
         self._cleanups: list[Callable[[], None]] = []
         self._stores: dict[Any, Any] = {}  # SessionStore by folder, so each keeps its memory
+        self._stores_cwd: Path | None = None
 
     def default_config(self) -> SessionConfig:
         """Settings of a new session: the magics' settings, then the environment, then
@@ -49,9 +51,12 @@ class Extension:
         from ..persistence.location import sessions_folder
         from ..persistence.store import SessionStore
 
+        if self._stores_cwd is None:  # pinned, so %cd does not move the sessions of a kernel
+            self._stores_cwd = Path.cwd()
         folder = sessions_folder(
             folder=self.magics.sessions_dir if self.magics else None,
             user_ns=getattr(self.shell, "user_ns", None),
+            cwd=self._stores_cwd,
         )
         store = self._stores.get(folder)
         if store is None:

@@ -168,7 +168,9 @@ def _read_key(path: Path, *, wait: bool) -> bytes:
         # A partial key is normal for a moment while another kernel creates the file.
         if time.monotonic() >= deadline or len(data) > 65:
             raise _key_error(
-                path, "it does not hold 64 lowercase hex digits; remove it to make a new key"
+                path,
+                "it does not hold 64 lowercase hex digits; restore it from a backup, or remove "
+                "it to make a new key (then trust your files again)",
             )
         time.sleep(0.01)
 

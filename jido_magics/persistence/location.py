@@ -58,11 +58,13 @@ def sessions_folder(
     notebook: str | os.PathLike[str] | None = None,
     user_ns: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
 ) -> Path:
-    """The sessions folder: ``folder`` when set, else the notebook's, else ``./.sessions``."""
+    """The sessions folder: ``folder`` when set, else the notebook's, else ``.sessions`` in
+    ``cwd`` (default: the current folder)."""
     if folder:
         return Path(os.fspath(folder)).expanduser().absolute()
     found = notebook_path(notebook, user_ns, environ)
     if found is not None:
         return folder_for_notebook(found)
-    return Path.cwd() / PLAIN_FOLDER
+    return (Path.cwd() if cwd is None else Path(os.fspath(cwd))) / PLAIN_FOLDER

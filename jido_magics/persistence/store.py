@@ -424,7 +424,14 @@ class SessionStore:
         file). Returns the trusted file's path.
         """
         source = Path(path).absolute()
-        data, _ = self._read_bounded(source)
+        try:
+            data, _ = self._read_bounded(source)
+        except NoSavedSession:
+            raise NoSavedSession(
+                f"There is no file {display_path(source)} to trust: give the session file's "
+                "path (see %session where).",
+                source,
+            ) from None
         envelope = open_envelope(data, source)
         keys = self.keys
         try:
