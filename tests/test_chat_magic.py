@@ -339,3 +339,47 @@ def test_config_of_another_session(shell, registry) -> None:
 def test_config_needs_a_session(shell, capsys) -> None:
     cell(shell, "%session config")
     assert "No session is active" in one_usage_error(capsys)
+
+
+# -- a real kernel ------------------------------------------------------------------------------
+
+
+def test_interrupting_the_kernel_keeps_the_partial_reply(workdir, chat_server) -> None:
+    """Ctrl-C (SIGINT from the kernel manager) while the socket waits for the next chunk."""
+    from jupyter_client.manager import start_new_kernel
+
+    chat_server.push(sse.Stream([sse.content("Half a "), sse.content("reply")], stall_after=1))
+    manager, client = start_new_kernel(kernel_name="python3", cwd=str(workdir))
+    try:
+
+        def execute(code: str, *, interrupt_on: str | None = None) -> tuple[str, str]:
+            msg_id = client.execute(code)
+            out = []
+            interrupted = False
+            while True:
+                msg = client.get_iopub_msg(timeout=60)
+                if msg["parent_header"].get("msg_id") != msg_id:
+                    continue
+                if msg["msg_type"] == "stream":
+                    out.append(msg["content"]["text"])
+                    if interrupt_on and interrupt_on in "".join(out) and not interrupted:
+                        manager.interrupt_kernel()
+                        interrupted = True
+                if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                    break
+            reply = client.get_shell_msg(timeout=60)
+            return "".join(out), reply["content"]["status"]
+
+        execute("%load_ext jido_magics")
+        execute(f"%session new k --provider openai --model m --base-url {chat_server.url}")
+        out, status = execute("%chat Tell me a story?", interrupt_on="Half a ")
+        assert status == "ok"
+        assert out == "Half a \nInterrupted: the partial reply is kept, marked 'interrupted'.\n"
+        out, _ = execute(
+            "import jido_magics\n"
+            "print([(m.content, m.status) for m in jido_magics.get_registry().active.messages])"
+        )
+        assert out.strip() == "[('Tell me a story?', 'complete'), ('Half a ', 'interrupted')]"
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)

@@ -152,9 +152,10 @@ class StreamPrinter:
         if not text:
             return
         out = self.out or sys.stdout  # looked up late: IPython swaps stdout per cell
+        # noted first: an interrupt may land inside write or flush
+        self.at_line_start = text.endswith("\n")
         out.write(text)
         out.flush()
-        self.at_line_start = text.endswith("\n")
 
 
 _CHAT_LINE = re.compile(r"([ \t]*)%chat(?=[ \t]|$)(.*)")
