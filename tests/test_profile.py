@@ -82,6 +82,34 @@ def test_profile_loads_the_extension_with_its_settings(tmp_path: Path) -> None:
     assert "KEPT ['2', '3', '4', '5'] 2 profile-model" in out
 
 
+def test_profile_sets_the_sessions_folder_and_autosave(tmp_path: Path) -> None:
+    saved = tmp_path / "saved sessions"
+    config = (
+        "c = get_config()  # noqa: F821\n"
+        'c.InteractiveShellApp.extensions = ["jido_magics"]\n'
+        f"c.SessionMagics.sessions_dir = {str(saved)!r}\n"
+        "c.SessionMagics.autosave = False\n"
+    )
+    code = textwrap.dedent(
+        """
+        shell = get_ipython()
+        shell.run_line_magic("session", "where")
+        shell.run_line_magic("chat", "hello")
+        import os
+        print("AFTER CHAT", os.path.isdir(WHERE) and sorted(os.listdir(WHERE)))
+        shell.run_line_magic("session", "save")
+        print("AFTER SAVE", len(os.listdir(WHERE)))
+        """
+    ).replace("WHERE", repr(str(saved)))
+    result = run_ipython(tmp_path, config, code)
+    out = result.stdout
+    assert result.returncode == 0, result.stderr + out
+    assert f"Sessions folder: {saved}" in out
+    assert "AFTER CHAT False" in out or "AFTER CHAT []" in out  # autosave off: nothing written
+    assert "AFTER SAVE 1" in out
+    assert not (tmp_path / "work" / ".sessions").exists()
+
+
 def test_without_the_profile_setting_nothing_is_loaded(tmp_path: Path) -> None:
     result = run_ipython(
         tmp_path,
