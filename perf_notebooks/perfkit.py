@@ -103,6 +103,35 @@ def time_calls(
     return Timing(label, samples)
 
 
+def time_alternating(
+    first: Callable[[], Any],
+    second: Callable[[], Any],
+    iterations: int,
+    *,
+    labels: tuple[str, str] = ("", ""),
+    warmup: int = 3,
+    before: Callable[[], Any] | None = None,
+) -> tuple[Timing, Timing]:
+    """Time ``first`` and ``second`` alternately, so both see the same machine load.
+    ``before`` runs untimed before each of them."""
+    for _ in range(warmup):
+        for fn in (first, second):
+            if before is not None:
+                before()
+            fn()
+    gc.collect()
+    clock = time.perf_counter_ns
+    samples: tuple[list[int], list[int]] = ([], [])
+    for _ in range(iterations):
+        for fn, taken in zip((first, second), samples, strict=True):
+            if before is not None:
+                before()
+            start = clock()
+            fn()
+            taken.append(clock() - start)
+    return Timing(labels[0], samples[0]), Timing(labels[1], samples[1])
+
+
 def time_with_floor(
     fn: Callable[[], Any],
     floor: Callable[[], Any],
@@ -110,23 +139,14 @@ def time_with_floor(
     *,
     label: str = "",
     warmup: int = 3,
+    before: Callable[[], Any] | None = None,
 ) -> Timing:
-    """Time ``fn`` and its ``floor`` alternately, so both see the same machine load."""
-    for _ in range(warmup):
-        fn()
-        floor()
-    gc.collect()
-    clock = time.perf_counter_ns
-    done: list[int] = []
-    base: list[int] = []
-    for _ in range(iterations):
-        start = clock()
-        fn()
-        middle = clock()
-        floor()
-        done.append(middle - start)
-        base.append(clock() - middle)
-    return Timing(label, done, floor=Timing(f"{label} floor", base))
+    """Time ``fn`` and its ``floor`` alternately; the floor's timing hangs on ``.floor``."""
+    done, base = time_alternating(
+        fn, floor, iterations, labels=(label, f"{label} floor"), warmup=warmup, before=before
+    )
+    done.floor = base
+    return done
 
 
 def time_batched(
