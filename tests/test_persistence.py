@@ -752,3 +752,54 @@ def test_location_rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     assert notebook_path(None, {"__session__": str(tmp_path / "nb")}, {}) is None
     assert notebook_path("nb/report.ipynb", {"__session__": str(other)}, env) == report
     assert sessions_folder(folder="custom", environ=env) == tmp_path / "custom"
+
+
+_SAVE_LOOP = """
+import sys
+from pathlib import Path
+from jido_magics.core import Session
+from jido_magics.persistence import KeyRing, SessionStore
+store = SessionStore(Path(sys.argv[1]), keys=KeyRing([bytes(range(32))]))
+s = store.load(sys.argv[2])
+print("ready", flush=True)
+while True:
+    s.add_message("user", "x" * 5000)
+    store.save(s)
+"""
+
+
+def test_killed_saves_leave_the_old_or_new_generation(store: SessionStore) -> None:
+    import random
+    import signal
+
+    s = full_session()
+    store.save(s)
+    for trial in range(8):
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _SAVE_LOOP, str(store.folder), s.id],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert proc.stdout.readline().strip() == "ready"
+        time.sleep(random.uniform(0.0, 0.05))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        fresh = SessionStore(store.folder, keys=store.keys)  # the next kernel
+        loaded = fresh.load(s.id)
+        assert loaded.generation >= 1 and all(m.status for m in loaded.messages)
+        loaded.add_message("user", "after the crash")
+        fresh.save(loaded)  # also clears what the killed save left behind
+        assert os.listdir(store.folder) == [f"{s.id}.json"], trial
+
+
+def test_leftovers_of_a_killed_save_are_removed(store: SessionStore) -> None:
+    s = full_session()
+    store.save(s)
+    other = store.folder / ".other.json.0badc0de.tmp"
+    for name in (f".{s.id}.json.deadbeef.tmp", f".{s.id}.json.deadbeef.old", other.name):
+        (store.folder / name).write_text("partial")
+    s.add_message("user", "x")
+    SessionStore(store.folder, keys=store.keys).load(s.id)
+    fresh = SessionStore(store.folder, keys=store.keys)
+    fresh.save(fresh.load(s.id))
+    assert sorted(os.listdir(store.folder)) == sorted([f"{s.id}.json", other.name])

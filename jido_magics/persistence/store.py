@@ -119,6 +119,7 @@ class SessionStore:
         #: Highest generation seen per id (loaded or saved); kept after a session closes.
         self._seen: dict[str, int] = {}
         self._known: dict[str, _Known] = {}
+        self._swept: set[str] = set()
 
     def __repr__(self) -> str:
         return f"<SessionStore folder={display_path(self.folder)!r}>"
@@ -185,6 +186,9 @@ class SessionStore:
 
     def _disk_generation(self, session_id: str, path: Path, dir_fd: int) -> tuple[int, bool]:
         """(generation on disk, whether the file there is rejected); (0, False) when none."""
+        if session_id not in self._swept:  # once per store: leftovers come from a dead process
+            _remove_leftovers(path.name, dir_fd)
+            self._swept.add(session_id)
         try:
             info = os.stat(path.name, dir_fd=dir_fd, follow_symlinks=False)
         except FileNotFoundError:
@@ -511,6 +515,31 @@ def _read_at_most(fd: int, size_hint: int, limit: int) -> bytes:
         total += len(chunk)
     data = parts[0] if len(parts) == 1 else b"".join(parts)
     return data[:limit] if len(data) > limit else data
+
+
+def _remove_leftovers(name: str, dir_fd: int) -> None:
+    """Remove temp and backup files a killed save of ``name`` left behind.
+
+    Called with the folder locked: no save of this folder is running, so any such file is a
+    leftover (the session file itself is always the old or the new generation).
+    """
+    if fcntl is None:  # without the folder lock another save's temp file could be in use
+        return
+    prefix = f".{name}."
+    try:
+        with os.scandir(dir_fd) as entries:
+            leftovers = [
+                e.name
+                for e in entries
+                if e.name.startswith(prefix) and e.name.endswith((".tmp", ".old"))
+            ]
+    except OSError:
+        return
+    for leftover in leftovers:
+        try:
+            os.unlink(leftover, dir_fd=dir_fd)
+        except OSError:
+            pass
 
 
 def _exists(name: str, dir_fd: int) -> bool:
