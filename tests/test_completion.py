@@ -181,3 +181,16 @@ def test_unload_removes_the_matcher(ipython_shell, workdir) -> None:
 )
 def test_split_partial(text, expected) -> None:
     assert split_partial(text) == expected
+
+
+def test_option_values_after_equals_and_after_flags(shell, three) -> None:
+    assert complete(shell, "%session export --format=i") == ["%session export --format=ipynb"]
+    assert complete(shell, "%session rename x --session=m") == [
+        '%session rename x --session="my chat"'
+    ]
+    assert complete(shell, '%%chat --session="my') == ['%%chat --session="my chat"']
+    assert ours(shell, "%session export --force m") == ['%session export --force "my chat"']
+    assert ours(shell, "%session export --output out.md m") == [
+        '%session export --output out.md "my chat"'
+    ]
+    assert ours(shell, "%session export --output ") == []  # paths: IPython's file matcher

@@ -20,10 +20,6 @@ if TYPE_CHECKING:
 MATCHER_ID = "jido_magics.session_matcher"
 FORMATS = ("md", "ipynb", "json")
 CHAT_OPTIONS = ("--session", "--interpolate")
-# Options whose value is free text (or a path, which IPython's file matcher completes).
-_FREE_VALUE_OPTIONS = frozenset(
-    {"--page", "--model", "--base-url", "--system", "--output", "--provider"}
-)
 # ``%session ...``, also as ``x = %session list``; ``%%chat`` only on a cell's first line.
 _MAGIC_LINE = re.compile(
     r"^\s*(?:[A-Za-z_][\w.]*\s*=\s*)?(%%?)(session|chat)(?=\s)(.*)$", re.DOTALL
@@ -117,21 +113,28 @@ def complete_session_line(extension: Extension, words: list[str], fragment: str)
     if command is None:
         return []
     previous = words[-1] if len(words) > 1 else ""
-    if previous == "--session":
-        return session_names(extension, fragment)
-    if previous == "--format":
-        return _starting_with(FORMATS, fragment)
-    if previous == "--provider":
-        return _starting_with(_providers(), fragment)
-    if previous in _FREE_VALUE_OPTIONS:
-        return []
+    if previous in _value_options(command.usage):
+        return _option_value(extension, previous, fragment)
+    if fragment.startswith("--") and "=" in fragment:
+        option, _, value = fragment.partition("=")
+        return [f"{option}={v}" for v in _option_value(extension, option, value)]
     if fragment.startswith("-"):
         return _starting_with(_options(command.usage), fragment)
     if command.name == "config":
         return _config_pairs(fragment)
-    positionals = [w for i, w in enumerate(words[1:], 1) if not _is_option_or_value(words, i)]
-    if _takes_target(command.usage) and not positionals:
+    if _takes_target(command.usage) and not _positionals(words[1:], command.usage):
         return session_names(extension, fragment)
+    return []
+
+
+def _option_value(extension: Extension, option: str, fragment: str) -> list[str]:
+    """Values of ``option`` that start with ``fragment`` (none for free text and paths)."""
+    if option == "--session":
+        return session_names(extension, fragment)
+    if option == "--format":
+        return _starting_with(FORMATS, fragment)
+    if option == "--provider":
+        return _starting_with(_providers(), fragment)
     return []
 
 
@@ -153,12 +156,25 @@ def _config_pairs(fragment: str) -> list[str]:
     return []
 
 
-def _is_option_or_value(words: list[str], index: int) -> bool:
-    word = words[index]
-    if word.startswith("-"):
-        return True
-    before = words[index - 1]
-    return before.startswith("--") and before in (*_FREE_VALUE_OPTIONS, "--session", "--format")
+def _value_options(usage: str) -> frozenset[str]:
+    """Options that take a value: ``[--page N]`` does, ``[--force]`` does not."""
+    groups = (group.split() for group in re.findall(r"\[([^\[\]]+)\]", usage))
+    return frozenset(g[0] for g in groups if len(g) > 1 and g[0].startswith("--"))
+
+
+def _positionals(words: list[str], usage: str) -> list[str]:
+    """The positional words among ``words`` (options and their values left out)."""
+    takes_value = _value_options(usage)
+    found = []
+    skip = False
+    for word in words:
+        if skip:
+            skip = False
+        elif word.startswith("-"):
+            skip = word in takes_value
+        else:
+            found.append(word)
+    return found
 
 
 def complete_chat_line(extension: Extension, words: list[str], fragment: str) -> list[str]:
@@ -173,6 +189,8 @@ def complete_chat_line(extension: Extension, words: list[str], fragment: str) ->
             return []  # the message text has started
     if expecting_target:
         return session_names(extension, fragment)
+    if fragment.startswith("--session="):
+        return ["--session=" + name for name in session_names(extension, fragment[10:])]
     if fragment.startswith("-"):
         return _starting_with(CHAT_OPTIONS, fragment)
     return []
