@@ -117,6 +117,16 @@ def test_usage_is_recorded_on_the_message_and_the_session(remote, chat_server) -
     assert (remote.usage.input_tokens, remote.usage.output_tokens) == (70, 11)
 
 
+def test_a_running_usage_total_in_every_chunk_counts_once(remote, chat_server) -> None:
+    running = [sse.content("a"), sse.content("b"), sse.finish()]
+    for number, chunk in enumerate(running, 1):
+        chunk["usage"] = {"prompt_tokens": 10, "completion_tokens": number, "total_tokens": 0}
+    chat_server.push(sse.Stream(running))
+    message = send_message(remote, "count")
+    assert (message.usage.input_tokens, message.usage.output_tokens) == (10, 3)
+    assert (remote.usage.input_tokens, remote.usage.output_tokens) == (10, 3)
+
+
 def test_request_body_holds_model_settings_and_stream_options(registry, chat_server) -> None:
     session = registry.create(
         "s",

@@ -138,11 +138,11 @@ def _events(stream: Any) -> Iterator[ProviderEvent]:
     calls: dict[int, _PendingCall] = {}
     finish_reason: str | None = None
     model: str | None = None
+    usage: Any = None
     for chunk in stream:
         model = getattr(chunk, "model", None) or model
-        usage = getattr(chunk, "usage", None)
-        if usage is not None:
-            yield UsageEvent(usage.prompt_tokens or 0, usage.completion_tokens or 0)
+        # some servers repeat a running total in every chunk: only the last one counts
+        usage = getattr(chunk, "usage", None) or usage
         for choice in chunk.choices or ():
             delta = choice.delta
             if delta is not None:
@@ -161,6 +161,8 @@ def _events(stream: Any) -> Iterator[ProviderEvent]:
                 finish_reason = choice.finish_reason
     if finish_reason is None:
         raise ProviderError("The reply stream was cut off before the model finished.")
+    if usage is not None:
+        yield UsageEvent(usage.prompt_tokens or 0, usage.completion_tokens or 0)
     for index in sorted(calls):
         yield _request(calls[index], index)
     yield Done(finish_reason, model)
