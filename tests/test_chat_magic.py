@@ -383,3 +383,22 @@ def test_interrupting_the_kernel_keeps_the_partial_reply(workdir, chat_server) -
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
+
+
+# -- parsing ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("-1 is odd?", (None, False, "-1 is odd?")),
+        ("--interpolate --session 'my chat' hi {x}", ("my chat", True, "hi {x}")),
+        ('--session="my chat" "quoted" text', ("my chat", False, '"quoted" text')),
+        ("  it's   spaced  ", (None, False, "it's   spaced")),
+    ],
+)
+def test_line_options_are_read_only_at_the_start(line, expected) -> None:
+    from jido_magics.interface.chat import parse_chat
+
+    options = parse_chat(line, None)
+    assert (options.target, options.interpolate, options.text) == expected
