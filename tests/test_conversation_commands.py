@@ -444,3 +444,27 @@ def test_export_goes_beside_the_running_notebook(shell, registry, workdir, capsy
         assert exported(capsys) == folder / "analysis.md"
     finally:
         shell.user_ns.pop("__session__", None)
+
+
+def test_notebook_cell_ids_are_message_ids_and_unique(tmp_path) -> None:
+    from jido_magics.core import Message
+    from jido_magics.export import export_session
+
+    s = Session("ids")
+    first = s.add_message("user", "one")
+    s.add_message("assistant", "two")
+    path = export_session(s, "ipynb", folder=tmp_path)
+    notebook = nbformat.read(path, as_version=4)
+    assert [c.id for c in notebook.cells] == [m.id for m in s.messages]
+    # A loaded session could repeat an id; the notebook must stay valid all the same.
+    twin = Session(
+        "twins",
+        messages=[Message(first.id, "user", "a", first.created_at)] * 2
+        + [Message("bad id!", "user", "b", first.created_at)],
+    )
+    notebook = nbformat.reads(
+        export_session(twin, "ipynb", folder=tmp_path).read_text(encoding="utf-8"), 4
+    )
+    nbformat.validate(notebook)
+    ids = [c.id for c in notebook.cells]
+    assert len(set(ids)) == 3 and ids[0] == first.id and ids[2] == "message-3"

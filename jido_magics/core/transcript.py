@@ -330,9 +330,9 @@ def transcript_markdown(snap: Snapshot, exported_at: str | None = None) -> str:
     return "\n\n---\n\n".join(blocks) + "\n"
 
 
-def message_cells(snap: Snapshot) -> list[str]:
-    """The Markdown of each message (one notebook cell each), oldest first."""
-    return [entry_markdown(entry) for entry in snap.entries]
+def message_cells(snap: Snapshot) -> list[tuple[str, str]]:
+    """``(message id, Markdown)`` of each message (one notebook cell each), oldest first."""
+    return [(entry.message.id, entry_markdown(entry)) for entry in snap.entries]
 
 
 # -- JSON ------------------------------------------------------------------------------------
