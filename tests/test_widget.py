@@ -141,7 +141,8 @@ def test_save_button_saves_or_says_it_cannot(shell, registry) -> None:
         assert view.last_error == "Saving is not available in this kernel."
     else:
         assert view.last_error == "" and not registry.active.dirty
-        assert "Saved 'alpha'" in view.status.value
+        assert "Saved &#x27;alpha&#x27; (generation 1)." in view.status.value
+        assert "saved (gen 1)" in view.status.value
 
 
 def test_status_line_shows_model_counts_tokens_and_state(shell, registry) -> None:

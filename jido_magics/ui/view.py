@@ -245,7 +245,8 @@ class SessionView:
             if self._save is None:
                 raise JidoError(SAVE_UNAVAILABLE)
             result = self._save(session)
-            self._note = f"Saved '{shorten(session.name, 40)}'."
+            name = shorten(session.name, 40)
+            self._note = f"Saved '{name}' (generation {session.generation})."
             return result
 
         return self._act(save_active)
