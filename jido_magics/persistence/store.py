@@ -51,6 +51,7 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
 DEFAULT_MAX_BYTES = 32 * 1024 * 1024
+_ID_LOCK_STRIPES = 32
 SUFFIX = ".json"
 
 STATUS_OK = "ok"
@@ -115,7 +116,9 @@ class SessionStore:
         self.max_bytes = max_bytes
         self._keys = keys
         self._lock = threading.Lock()
-        self._id_locks: dict[str, threading.Lock] = {}
+        # A fixed set of re-entrant locks shared by hash: a lock per id ever saved would grow
+        # with every session a long-running kernel opens (saves serialize on the folder anyway).
+        self._id_locks = tuple(threading.RLock() for _ in range(_ID_LOCK_STRIPES))
         #: Highest generation seen per id (loaded or saved); kept after a session closes.
         self._seen: dict[str, int] = {}
         self._known: dict[str, _Known] = {}
@@ -485,12 +488,8 @@ class SessionStore:
 
     # -- internals -------------------------------------------------------------------------
 
-    def _id_lock(self, session_id: str) -> threading.Lock:
-        with self._lock:
-            lock = self._id_locks.get(session_id)
-            if lock is None:
-                lock = self._id_locks[session_id] = threading.Lock()
-            return lock
+    def _id_lock(self, session_id: str) -> threading.RLock:
+        return self._id_locks[hash(session_id) % _ID_LOCK_STRIPES]
 
     def _open_folder(self, *, create: bool) -> int:
         try:
