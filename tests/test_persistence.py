@@ -685,6 +685,33 @@ def test_damaged_key_is_refused(tmp_path: Path) -> None:
     assert "ABCDEF" not in one_line(info.value)
 
 
+def test_a_key_being_written_is_waited_for(tmp_path: Path) -> None:
+    path = tmp_path / "key"
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # created, not written
+    key = os.urandom(32)
+
+    def finish() -> None:
+        time.sleep(0.2)
+        with open(path, "wb") as f:
+            f.write(key.hex().encode() + b"\n")
+
+    writer = threading.Thread(target=finish)
+    writer.start()
+    try:
+        assert load_or_create_key(path) == key
+    finally:
+        writer.join()
+
+
+def test_an_old_empty_key_is_refused_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "key"
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    os.utime(path, (time.time() - 3600, time.time() - 3600))
+    with pytest.raises(KeyFileError) as info:
+        load_or_create_key(path)
+    assert "64 lowercase hex digits" in one_line(info.value)
+
+
 def test_a_store_with_a_bad_key_changes_nothing(folder: Path, tmp_path, monkeypatch) -> None:
     key_path = tmp_path / "key"
     key_path.write_text("0" * 64 + "\n")

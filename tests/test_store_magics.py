@@ -76,7 +76,7 @@ def test_changing_folder_does_not_move_the_sessions(shell, workdir, monkeypatch,
 
 
 def test_sessions_dir_setting(shell, workdir, capsys) -> None:
-    shell.run_line_magic("config", f"SessionMagics.sessions_dir = {str(workdir / 'kept')!r}")
+    shell.run_line_magic("config", "SessionMagics.sessions_dir = 'kept'")
     try:
         run(shell, "new a")
         run(shell, "save")
@@ -171,6 +171,22 @@ def test_mistakes_are_one_line_and_change_nothing(shell, registry, workdir) -> N
         assert expected in one_line_usage_error(shell, line), line
     assert snapshot(registry) == before
     assert {p: p.read_bytes() for p in (workdir / ".sessions").iterdir()} == files
+
+
+def test_saved_sessions_with_one_name(shell, registry, capsys) -> None:
+    ids = []
+    for _ in range(2):
+        run(shell, "new twin")
+        registry.active.add_message("user", "x")
+        ids.append(registry.active.id)
+        run(shell, "save")
+        run(shell, "close")
+    message = one_line_usage_error(shell, "resume twin")
+    assert all(f"twin ({i})" in message for i in ids)
+    run(shell, f"resume {ids[0]}")
+    message = one_line_usage_error(shell, f"resume {ids[1]}")
+    assert "Another open session is named 'twin'" in message and "%session rename" in message
+    assert len(registry) == 1
 
 
 def _saved_path(workdir: Path, session) -> Path:

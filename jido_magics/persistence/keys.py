@@ -106,7 +106,7 @@ class KeyRing:
 def load_or_create_key(path: Path) -> bytes:
     """Read the key at ``path``; create it (exclusively, mode 0600) when it does not exist."""
     try:
-        return _read_key(path, wait=False)
+        return _read_key(path)
     except FileNotFoundError:
         pass
     try:
@@ -120,7 +120,7 @@ def load_or_create_key(path: Path) -> bytes:
     except FileExistsError:
         # Another kernel won the race: use its key once it is written.
         try:
-            return _read_key(path, wait=True)
+            return _read_key(path)
         except FileNotFoundError:
             raise _key_error(path, "it vanished while being created") from None
     except OSError as exc:
@@ -141,8 +141,8 @@ def load_or_create_key(path: Path) -> bytes:
     return key
 
 
-def _read_key(path: Path, *, wait: bool) -> bytes:
-    deadline = time.monotonic() + (_CREATION_WAIT_SECONDS if wait else 0.0)
+def _read_key(path: Path) -> bytes:
+    deadline = time.monotonic() + _CREATION_WAIT_SECONDS
     while True:
         try:
             fd = os.open(path, os.O_RDONLY)
@@ -165,8 +165,10 @@ def _read_key(path: Path, *, wait: bool) -> bytes:
             os.close(fd)
         if _KEY_TEXT.fullmatch(data):
             return bytes.fromhex(data[:64].decode("ascii"))
-        # A partial key is normal for a moment while another kernel creates the file.
-        if time.monotonic() >= deadline or len(data) > 65:
+        # A short key is normal for a moment while another kernel creates the file; an old
+        # short file is damaged and waiting would not help.
+        being_written = len(data) < 65 and time.time() - info.st_mtime < _CREATION_WAIT_SECONDS
+        if not being_written or time.monotonic() >= deadline:
             raise _key_error(
                 path,
                 "it does not hold 64 lowercase hex digits; restore it from a backup, or remove "

@@ -60,11 +60,13 @@ def sessions_folder(
     environ: Mapping[str, str] | None = None,
     cwd: str | os.PathLike[str] | None = None,
 ) -> Path:
-    """The sessions folder: ``folder`` when set, else the notebook's, else ``.sessions`` in
-    ``cwd`` (default: the current folder)."""
+    """The sessions folder: ``folder`` when set, else the notebook's, else ``.sessions``.
+
+    Relative paths are taken from ``cwd`` (default: the current folder)."""
+    base = Path.cwd() if cwd is None else Path(os.fspath(cwd))
     if folder:
-        return Path(os.fspath(folder)).expanduser().absolute()
+        return base / Path(os.fspath(folder)).expanduser()  # an absolute folder stays as is
     found = notebook_path(notebook, user_ns, environ)
     if found is not None:
         return folder_for_notebook(found)
-    return (Path.cwd() if cwd is None else Path(os.fspath(cwd))) / PLAIN_FOLDER
+    return base / PLAIN_FOLDER

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ...core.errors import AmbiguousTarget, JidoError, shorten
+from ...core.errors import AmbiguousTarget, DuplicateName, JidoError, shorten
 from ...core.ids import is_valid_session_id
 from ...persistence.errors import NoSavedSession, PersistenceError, display_path
 from ...persistence.store import SavedSession, SessionStore
@@ -131,7 +131,7 @@ def find_saved(store: SessionStore, target: str) -> str:
     if len(named) == 1:
         return named[0].id
     if named:
-        raise AmbiguousTarget(text, [s.name or s.id for s in named])
+        raise AmbiguousTarget(text, [f"{s.name or '?'} ({s.id})" for s in named])
     raise NoSavedSession(
         f"No saved session matches '{shorten(text, 40)}': %session resume lists the saved ones."
     )
@@ -153,7 +153,13 @@ def _run_resume(ext: Extension, args: argparse.Namespace) -> SavedListing | None
         print(f"Session '{open_session.name}' is already open; it is now active.")
         return None
     session = store.load(session_id, caps=registry.caps)
-    registry.add(session)
+    try:
+        registry.add(session)
+    except DuplicateName:
+        raise DuplicateName(
+            f"Another open session is named '{shorten(session.name, 50)}': rename it "
+            f"(%session rename NEW_NAME --session {session.name!r}) before resuming this one."
+        ) from None
     count = len(session.messages)
     print(
         f"Resumed '{session.name}' ({session.id}, {count} message{'s' * (count != 1)}, "
