@@ -830,3 +830,14 @@ def test_leftovers_of_a_killed_save_are_removed(store: SessionStore) -> None:
     fresh = SessionStore(store.folder, keys=store.keys)
     fresh.save(fresh.load(s.id))
     assert sorted(os.listdir(store.folder)) == sorted([f"{s.id}.json", other.name])
+
+
+def test_persistence_imports_only_core_orjson_and_the_standard_library() -> None:
+    script = (
+        "import sys; before = set(sys.modules); import jido_magics.persistence; "
+        "print('\\n'.join(sorted(set(sys.modules) - before)))"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    tops = {line.split(".")[0] for line in out.stdout.split()}
+    extra = {m for m in tops - set(sys.stdlib_module_names) if not m.startswith("_")}
+    assert extra <= {"jido_magics", "orjson"}, extra
