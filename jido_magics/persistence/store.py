@@ -93,13 +93,15 @@ class SavedSession:
 class _Known:
     """A file this store wrote or verified, recognised by its stat fingerprint."""
 
-    fingerprint: tuple[int, int, int, int, int]
+    fingerprint: str
     generation: int
 
 
-def _fingerprint(info: os.stat_result) -> tuple[int, int, int, int, int]:
+def _fingerprint(info: os.stat_result) -> str:
     # ctime changes on every write, rename or chmod and cannot be set back by users.
-    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+    # One short string, not a tuple of five big ints: the store keeps one per session id for
+    # the kernel's life, so its size is what every closed session leaves behind.
+    return f"{info.st_dev}:{info.st_ino}:{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}"
 
 
 class SessionStore:
@@ -271,9 +273,7 @@ class SessionStore:
             self._known[session_id] = _Known(fingerprint, session.generation)
         return session
 
-    def _read_verified(
-        self, path: Path, dir_fd: int | None = None
-    ) -> tuple[Any, tuple[int, int, int, int, int]]:
+    def _read_verified(self, path: Path, dir_fd: int | None = None) -> tuple[Any, str]:
         """The parsed payload of ``path`` and its fingerprint, after every check above."""
         data, fingerprint = self._read_bounded(path, dir_fd)
         envelope = open_envelope(data, path)
@@ -288,9 +288,7 @@ class SessionStore:
             ) from None
         return parsed, fingerprint
 
-    def _read_bounded(
-        self, path: Path, dir_fd: int | None = None
-    ) -> tuple[bytes, tuple[int, int, int, int, int]]:
+    def _read_bounded(self, path: Path, dir_fd: int | None = None) -> tuple[bytes, str]:
         """Read a regular file (no symlink) of at most ``max_bytes``."""
         name = path.name if dir_fd is not None else path
         try:
