@@ -56,6 +56,13 @@ for i in range(SWITCHES):
         t0 = time.perf_counter()
         get_ipython().run_line_magic("session", "switch " + ("second" if i % 2 == 0 else "first"))
         magic.append(time.perf_counter() - t0)
+clicks = []
+ids = [registry.get("first").id, registry.get("second").id]
+for i in range(SWITCHES):
+    t0 = time.perf_counter()
+    view.tabs.value = ids[i % 2]  # what a click on a session button does in the kernel
+    clicks.append(time.perf_counter() - t0)
+    assert registry.active.id == ids[i % 2]
 colds = []
 for i in range(10):
     view.render_cache.clear()  # as if the page had never been rendered nor prewarmed
@@ -73,6 +80,7 @@ print("RESULT " + json.dumps({
     "switch to a never-rendered page (cache cleared)": _stats(colds),
     "registry.switch with widget": _stats(api),
     "%session switch with widget": _stats(magic),
+    "click on a session button": _stats(clicks),
     "registry.switch, widget closed": _stats(bare),
 }))
 """
