@@ -19,13 +19,12 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a plain checkout
 
-import orjson  # noqa: E402
+import orjson
 
-from jido_magics.core import Caps, Session  # noqa: E402
-from jido_magics.persistence import KeyRing, SessionStore  # noqa: E402
-from jido_magics.persistence import codec  # noqa: E402
+from jido_magics.core import Caps, Session
+from jido_magics.persistence import KeyRing, SessionStore, codec
 
 
 def make_session(count: int) -> Session:
@@ -88,7 +87,7 @@ def main() -> None:
         orjson.loads(data[64:])
         load_floor.append(time.perf_counter() - start)
 
-    print(f"{args.messages} messages, file {size / 1024:.0f} KiB, {args.runs} runs, in {base.parent}")
+    print(f"{args.messages} messages, file {size / 1024:.0f} KiB, {args.runs} runs in {base.parent}")
     print(f"save        {percentiles(save)}")
     print(f"save floor  {percentiles(save_floor)}")
     print(f"load        {percentiles(load)}")
