@@ -87,7 +87,8 @@ def main() -> None:
         orjson.loads(data[64:])
         load_floor.append(time.perf_counter() - start)
 
-    print(f"{args.messages} messages, file {size / 1024:.0f} KiB, {args.runs} runs in {base.parent}")
+    where = base.parent
+    print(f"{args.messages} messages, file {size / 1024:.0f} KiB, {args.runs} runs in {where}")
     print(f"save        {percentiles(save)}")
     print(f"save floor  {percentiles(save_floor)}")
     print(f"load        {percentiles(load)}")
