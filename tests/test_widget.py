@@ -186,11 +186,16 @@ def test_send_needs_text_and_a_session(shell, registry) -> None:
 
 
 def test_unload_closes_the_view_and_stops_observing(shell, registry) -> None:
+    from ipywidgets.widgets.widget import _instances as open_widgets
+
     run(shell, "new alpha")
+    before = set(open_widgets)
     view = show_view(shell)
+    assert len(open_widgets) > len(before)
     shell.run_line_magic("unload_ext", "jido_magics")
     try:
         assert view.closed and view.widget.comm is None
+        assert set(open_widgets) <= before  # every widget, layout and style model closed
         registry.create("after")  # the old registry no longer reaches the closed view
         assert labels(view) == ["alpha"]
     finally:

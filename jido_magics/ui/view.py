@@ -118,13 +118,20 @@ class SessionView:
         self.tabs = widgets.ToggleButtons(
             options=[], style={"button_width": "auto"}, tooltip="Switch session"
         )
-        self.new_button = widgets.Button(description="New", icon="plus", tooltip="New session")
-        self.save_button = widgets.Button(description="Save", icon="save", tooltip="Save now")
-        self.close_button = widgets.Button(
-            description="Close", icon="times", tooltip="Save and close the active session"
-        )
-        self.older_button = widgets.Button(description="Older", icon="chevron-left")
-        self.newer_button = widgets.Button(description="Newer", icon="chevron-right")
+
+        def button(description: str, icon: str, tooltip: str = "") -> widgets.Button:
+            return widgets.Button(
+                description=description,
+                icon=icon,
+                tooltip=tooltip,
+                layout=widgets.Layout(width="auto"),
+            )
+
+        self.new_button = button("New", "plus", "New session")
+        self.save_button = button("Save", "save", "Save now")
+        self.close_button = button("Close", "times", "Save and close the active session")
+        self.older_button = button("Older", "chevron-left", "Older messages")
+        self.newer_button = button("Newer", "chevron-right", "Newer messages")
         self.page_label = widgets.HTML()
         self.conversation = widgets.HTML(layout=widgets.Layout(width="100%"))
         self.input = widgets.Textarea(
@@ -135,14 +142,6 @@ class SessionView:
             description="Send", icon="paper-plane", button_style="primary"
         )
         self.status = widgets.HTML()
-        for button in (
-            self.new_button,
-            self.save_button,
-            self.close_button,
-            self.older_button,
-            self.newer_button,
-        ):
-            button.layout = widgets.Layout(width="auto")
         self.widget = widgets.VBox(
             [
                 widgets.HBox(
@@ -282,29 +281,16 @@ class SessionView:
 
     def close(self) -> None:
         """Stop observing the registry and close every widget (idempotent)."""
-        if self._closed:
-            return
-        self._closed = True
+        with self._lock:  # a render in another thread assigns under this lock
+            if self._closed:
+                return
+            self._closed = True
         self._unsubscribe()
         self._stream.cancel()
         if self._warmer is not None:
             self._warmer.stop()
-        for part in (
-            self.tabs,
-            self.new_button,
-            self.save_button,
-            self.close_button,
-            self.older_button,
-            self.newer_button,
-            self.page_label,
-            self.conversation,
-            self.input,
-            self.send_button,
-            self.status,
-            *self.widget.children,
-            self.widget,
-        ):
-            part.close()
+        with self._lock:
+            _close_tree(self.widget)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)
@@ -484,3 +470,14 @@ def _saved_state(session: Session) -> str:
     if session.dirty:
         return "unsaved changes" if session.generation else "not saved"
     return f"saved (gen {session.generation})" if session.generation else "empty, not saved"
+
+
+def _close_tree(widget: widgets.Widget) -> None:
+    """Close ``widget``, its children and their layout and style models, so an unloaded
+    extension leaves no widget behind in the kernel."""
+    for child in getattr(widget, "children", ()):
+        _close_tree(child)
+    for part in (getattr(widget, "layout", None), getattr(widget, "style", None)):
+        if isinstance(part, widgets.Widget):
+            part.close()
+    widget.close()
