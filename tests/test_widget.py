@@ -522,3 +522,69 @@ def test_prewarmer_renders_each_requested_session_once() -> None:
     warmer.stop()
     warmer.request([a])
     assert warmer.wait(1) and len(warmed) <= 3
+
+
+# -- sending to a real chat-completions server and from %%chat ---------------------------------
+
+
+@pytest.fixture
+def remote(registry, chat_server):
+    return registry.create(
+        "remote", provider="openai", model="m-1", base_url=chat_server.url, api_key="sk-test"
+    )
+
+
+def test_widget_send_shows_reasoning_folded_and_hostile_reply_inert(shell, remote, chat_server):
+    import sse_server as sse
+
+    chat_server.push(
+        sse.Stream(
+            [
+                sse.reasoning("Let me *think*."),
+                sse.content("<img src=x onerror=alert(1)> and "),
+                sse.content("[a](javascript:alert(1)) **done**"),
+                sse.finish(),
+                sse.usage(7, 5),
+            ]
+        )
+    )
+    view = show_view(shell)
+    view.input.value = "Say something nasty."
+    view.send_button.click()
+    page = view.conversation.value
+    assert view.last_error == "" and count_messages(page) == 2
+    assert '<summary>Reasoning (1 step)</summary><div class="jido-step"><p>Let me <em>' in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page and "<strong>done</strong>" in page
+    assert_inert(page, allow_style_tags=1)
+    assert "openai/m-1" in view.status.value and "tokens 7 in / 5 out" in view.status.value
+
+
+def test_widget_send_failure_is_one_line_in_the_status(shell, remote, chat_server) -> None:
+    import sse_server as sse
+
+    chat_server.push(sse.Status(500, "the model fell over"))
+    view = show_view(shell)
+    view.input.value = "hello?"
+    view.send_button.click()
+    assert view.last_error and "\n" not in view.last_error
+    assert "Error: " in view.status.value and "Traceback" not in view.status.value
+    assert [m.status for m in remote.messages] == ["complete", "error"]
+    assert view.input.value == "" and not view.send_button.disabled  # the prompt was kept
+    assert "error" in view.conversation.value
+    chat_server.push(sse.reply("Back again."))
+    view.send("retry")  # the session stays usable; success clears the error
+    assert view.last_error == "" and "Back again." in view.conversation.value
+
+
+def test_chat_magic_reply_shows_in_the_widget(shell, registry) -> None:
+    run(shell, "new alpha")
+    run(shell, "new beta")
+    view = show_view(shell)
+    shell.run_cell("%%chat\nHello from a cell")
+    assert "Hello from a cell" in view.conversation.value
+    assert count_messages(view.conversation.value) == 2
+    shell.run_cell("%chat --session alpha a note for alpha")  # not shown: page unchanged
+    assert "a note for alpha" not in view.conversation.value
+    assert view.wait_prewarmed(60)
+    run(shell, "switch alpha")
+    assert "a note for alpha" in view.conversation.value
