@@ -289,20 +289,25 @@ _WORDS = (
 )
 
 
-def message_text(i: int, size: int = 1024, *, non_ascii: bool = False) -> str:
-    """``size`` characters of chat-like text (prose and code), different for each ``i`` so no
-    two messages share a string. ASCII by default, as ~1 KB means 1 KB; ``non_ascii`` adds an
-    em dash, which makes CPython store every character of the string in 2 bytes."""
-    head = f"[{i}] " + ("\u2014 " if non_ascii else "")
+def message_text(i: int, size: int = 1024, *, non_ascii: bool = False, tag: str = "") -> str:
+    """``size`` characters of chat-like text (prose and code), different for each ``i`` (and
+    ``tag``) so no two messages share a string or a rendering. ASCII by default, as ~1 KB means
+    1 KB; ``non_ascii`` adds an em dash, which makes CPython store every character of the string
+    in 2 bytes."""
+    head = f"[{tag}{i}] " + ("\u2014 " if non_ascii else "")
     body = (_WORDS * (size // len(_WORDS) + 2))[: max(0, size - len(head))]
     return head + body
 
 
-def fill(session: Any, count: int, size: int = 1024, *, non_ascii: bool = False) -> Any:
-    """Add ``count`` alternating user/assistant messages of ``size`` characters."""
+def fill(
+    session: Any, count: int, size: int = 1024, *, non_ascii: bool = False, tag: str | None = None
+) -> Any:
+    """Add ``count`` alternating user/assistant messages of ``size`` characters, tagged with
+    the session's id so that two sessions never hold the same texts."""
+    tag = f"{session.id}:" if tag is None else tag
     for i in range(count):
         role = "user" if i % 2 == 0 else "assistant"
-        session.add_message(role, message_text(i, size, non_ascii=non_ascii))
+        session.add_message(role, message_text(i, size, non_ascii=non_ascii, tag=tag))
     return session
 
 
