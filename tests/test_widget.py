@@ -4,6 +4,7 @@ directions, paging, the dropped notice, safe rendering of hostile model output, 
 from __future__ import annotations
 
 import threading
+import time
 from html.parser import HTMLParser
 
 import pytest
@@ -418,66 +419,66 @@ class FakeTime:
 
 
 def test_throttle_runs_first_call_then_one_trailing_run() -> None:
-    time = FakeTime()
+    fake = FakeTime()
     runs: list[float] = []
     throttle = Throttle(
-        lambda: runs.append(time.now), 0.05, clock=time.clock, schedule=time.schedule
+        lambda: runs.append(fake.now), 0.05, clock=fake.clock, schedule=fake.schedule
     )
     throttle()
     assert runs == [100.0]
-    time.now += 0.01
+    fake.now += 0.01
     for _ in range(20):
         throttle()  # a burst within the interval: one trailing run scheduled
-    assert runs == [100.0] and len(time.scheduled) == 1 and throttle.pending
-    assert time.scheduled[0][0] == pytest.approx(0.04)
-    assert time.fire() == 1 and runs == [100.0, pytest.approx(100.05)]
+    assert runs == [100.0] and len(fake.scheduled) == 1 and throttle.pending
+    assert fake.scheduled[0][0] == pytest.approx(0.04)
+    assert fake.fire() == 1 and runs == [100.0, pytest.approx(100.05)]
     assert not throttle.pending
-    time.now += 0.2
+    fake.now += 0.2
     throttle()  # quiet for longer than the interval: runs at once
-    assert len(runs) == 3 and time.scheduled == []
+    assert len(runs) == 3 and fake.scheduled == []
 
 
 def test_throttle_flush_cancel_and_ran() -> None:
-    time = FakeTime()
+    fake = FakeTime()
     runs: list[int] = []
-    throttle = Throttle(lambda: runs.append(1), 0.05, clock=time.clock, schedule=time.schedule)
+    throttle = Throttle(lambda: runs.append(1), 0.05, clock=fake.clock, schedule=fake.schedule)
     throttle()
     throttle()
     assert throttle.flush() and len(runs) == 2 and not throttle.flush()
-    assert time.fire() == 0  # the flushed timer does nothing
+    assert fake.fire() == 0  # the flushed timer does nothing
     throttle()
     throttle.cancel()
-    assert time.fire() == 0 and len(runs) == 2
-    time.now += 1
+    assert fake.fire() == 0 and len(runs) == 2
+    fake.now += 1
     throttle()
     assert len(runs) == 3
     throttle()
     throttle.ran()  # an immediate render elsewhere replaces the trailing one
-    assert time.fire() == 0 and len(runs) == 3
+    assert fake.fire() == 0 and len(runs) == 3
 
 
 def test_streaming_updates_are_throttled_with_a_trailing_render(shell, registry) -> None:
     from jido_magics.ui.view import SessionView
 
-    time = FakeTime()
+    fake = FakeTime()
     session = registry.create("stream")
-    view = SessionView(registry, clock=time.clock, schedule=time.schedule)
+    view = SessionView(registry, clock=fake.clock, schedule=fake.schedule)
     try:
         reply = session.add_message("assistant", "", status="streaming")
         assert "streaming…" in view.conversation.value  # a new message renders at once
         for word in ("one ", "two ", "three ", "four"):
             session.append_text(reply, word)  # no time passes: deltas wait for one render
-        assert "one" not in view.conversation.value and len(time.scheduled) == 1
-        time.fire()
+        assert "one" not in view.conversation.value and len(fake.scheduled) == 1
+        fake.fire()
         assert "one two three four" in view.conversation.value
-        time.now += 1
+        fake.now += 1
         session.append_text(reply, " five")  # quiet for longer than the interval: at once
-        assert "four five" in view.conversation.value and time.scheduled == []
+        assert "four five" in view.conversation.value and fake.scheduled == []
         session.append_text(reply, "!")  # still within the interval of the trailing run
         session.finish_message(reply)
         session.mark_exchange_complete()  # the end of an exchange renders at once
         assert "five!" in view.conversation.value and "streaming…" not in view.conversation.value
-        assert time.fire() == 0
+        assert fake.fire() == 0
         other = registry.create("other")  # a switch renders at once, never throttled
         assert view.session is other and "No messages yet" in view.conversation.value
     finally:
@@ -588,3 +589,50 @@ def test_chat_magic_reply_shows_in_the_widget(shell, registry) -> None:
     assert view.wait_prewarmed(60)
     run(shell, "switch alpha")
     assert "a note for alpha" in view.conversation.value
+
+
+def test_concurrent_writers_and_switches_end_consistent(shell, registry) -> None:
+    first, second = registry.create("first"), registry.create("second")
+    view = show_view(shell)
+    errors: list[BaseException] = []
+
+    def write(session, tag: str) -> None:
+        try:
+            for i in range(150):
+                session.add_message("user", f"{tag} {i}")
+                if i % 10 == 0:
+                    reply = session.add_message("assistant", "", status="streaming")
+                    session.append_text(reply, f"reply {tag} {i}")
+                    session.finish_message(reply)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    workers = [
+        threading.Thread(target=write, args=(session, f"{session.name}-{n}"))
+        for n in range(2)
+        for session in (first, second)
+    ]
+    for worker in workers:
+        worker.start()
+    for i in range(200):
+        registry.switch("first" if i % 2 else "second")
+    for worker in workers:
+        worker.join()
+    view.flush()
+    assert not errors
+    active = registry.active
+    assert view.session is active and view.tabs.value == active.id
+    total = len(active.messages)
+    newest = active.messages[-1].content
+
+    def shows_the_newest_page() -> bool:
+        return (
+            view.page_label.value == f"messages {total - 49}–{total} of {total}"
+            and newest in view.conversation.value
+        )
+
+    # A throttled trailing render may still be on its way from the timer thread.
+    deadline = time.monotonic() + 10
+    while not shows_the_newest_page() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert shows_the_newest_page(), (view.page_label.value, newest)
