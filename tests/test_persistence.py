@@ -551,6 +551,36 @@ def test_conflict_between_two_kernels(folder: Path, keys: KeyRing) -> None:
     assert kernel_a.load(s.id).messages[-1].content == "from kernel a"
 
 
+def test_same_generation_written_elsewhere_is_a_conflict(folder: Path, keys: KeyRing) -> None:
+    kernel_a, kernel_b = SessionStore(folder, keys=keys), SessionStore(folder, keys=keys)
+    s = full_session()
+    path = kernel_a.save(s)
+    first = path.read_bytes()
+    s.add_message("user", "a's second")
+    kernel_a.save(s)  # generation 2
+    path.write_bytes(first)  # someone rolls the file back to generation 1 ...
+    other = kernel_b.load(s.id)
+    other.add_message("user", "b's second")
+    kernel_b.save(other)  # ... and kernel b writes its own generation 2
+    theirs = path.read_bytes()
+    s.add_message("user", "a's third")
+    with pytest.raises(Conflict) as info:
+        kernel_a.save(s)
+    assert "generation 2 saved by another kernel" in one_line(info.value)
+    assert path.read_bytes() == theirs
+
+
+def test_a_touched_or_copied_back_file_is_still_ours(store: SessionStore) -> None:
+    s = full_session()
+    path = store.save(s)
+    data = path.read_bytes()
+    path.unlink()
+    path.write_bytes(data)  # same bytes, new inode and times
+    s.add_message("user", "more")
+    store.save(s)
+    assert s.generation == 2
+
+
 def test_threads_saving_one_session(store: SessionStore) -> None:
     s = Session("busy")
     generations: list[int] = []

@@ -109,7 +109,11 @@ def decode(data: Any, path: Path, *, caps: Caps | None = None) -> Session:
             f"{label} is signed but holds no session object: restore it from a backup.", path
         )
     version = data.get("format_version")
-    if version != FORMAT_VERSION or type(version) is not int:
+    if type(version) is not int:
+        raise InvalidPayload(
+            f"{label} is signed but has no format_version: restore it from a backup.", path
+        )
+    if version != FORMAT_VERSION:
         label = display_path(path)
         raise UnknownVersion(
             f"{label} holds session data format {str(version)[:20]}, which this version of "

@@ -47,6 +47,12 @@ def envelope_parts(keys: KeyRing, payload: bytes) -> tuple[bytes, bytes, bytes]:
     return head, payload, b"}\n"
 
 
+def head_signature(head: bytes) -> bytes:
+    """The signature inside a head made by :func:`envelope_parts`."""
+    start = len(_HEAD) + 16 + len(b'","sig":"')
+    return head[start : start + 64]
+
+
 def seal(keys: KeyRing, payload: bytes) -> bytes:
     """The whole signed file content for ``payload``."""
     return b"".join(envelope_parts(keys, payload))

@@ -25,7 +25,7 @@ from ..core.records import Caps
 from ..core.session import Session
 from . import codec
 from .atomic import open_folder, write_atomic
-from .envelope import envelope_parts, open_envelope, signature, verify
+from .envelope import envelope_parts, head_signature, open_envelope, signature, verify
 from .errors import (
     Conflict,
     FileTooLarge,
@@ -95,6 +95,9 @@ class _Known:
 
     fingerprint: str
     generation: int
+    #: The start of the file's signature: it names the same bytes wherever they were copied
+    #: or touched (16 hex digits are plenty to tell two files apart, and stay small).
+    sig: bytes
 
 
 def _fingerprint(info: os.stat_result) -> str:
@@ -166,57 +169,64 @@ class SessionStore:
             try:
                 if fcntl is not None:
                     fcntl.flock(dir_fd, fcntl.LOCK_EX)
-                on_disk, rejected = self._disk_generation(session_id, path, dir_fd)
-                if on_disk > session.generation and not force:
+                on_disk, rejected, ours = self._disk_generation(session_id, path, dir_fd)
+                # Newer, or the same generation written by someone else (after a rollback).
+                theirs = on_disk > session.generation or (
+                    on_disk == session.generation and on_disk > 0 and not ours
+                )
+                if theirs and not force:
                     raise Conflict(
-                        f"{display_path(path)} holds generation {on_disk}, newer than the "
-                        f"generation {session.generation} this session was loaded from (another "
-                        "kernel saved it): resume it to get that copy, or save with --force to "
-                        "overwrite it.",
+                        f"{display_path(path)} holds generation {on_disk} saved by another "
+                        f"kernel after this session's generation {session.generation}: resume "
+                        "it to get that copy, or save with --force to overwrite it.",
                         path,
                     )
                 generation = max(session.generation, on_disk, self._seen.get(session_id, 0)) + 1
                 if rejected:
                     self._set_aside(session_id, path, dir_fd)
                 payload, revision = codec.encode(session, generation, utc_now())
+                parts = envelope_parts(keys, payload)
                 try:
-                    write_atomic(self.folder, name, envelope_parts(keys, payload), dir_fd=dir_fd)
+                    write_atomic(self.folder, name, parts, dir_fd=dir_fd)
                 except OSError as exc:
                     raise io_error("save", path, exc) from None
-                self._remember(session_id, generation, name, dir_fd)
+                self._remember(session_id, generation, name, dir_fd, head_signature(parts[0])[:16])
             finally:
                 os.close(dir_fd)  # also releases the folder lock
         session.mark_saved(generation, revision)
         return path
 
-    def _disk_generation(self, session_id: str, path: Path, dir_fd: int) -> tuple[int, bool]:
-        """(generation on disk, whether the file there is rejected); (0, False) when none."""
+    def _disk_generation(self, session_id: str, path: Path, dir_fd: int) -> tuple[int, bool, bool]:
+        """(generation on disk, whether that file is rejected, whether it can be the file this
+        store last wrote or read); (0, False, False) when there is none."""
         if session_id not in self._swept:  # once per store: leftovers come from a dead process
             _remove_leftovers(path.name, dir_fd)
             self._swept.add(session_id)
         try:
             info = os.stat(path.name, dir_fd=dir_fd, follow_symlinks=False)
         except FileNotFoundError:
-            return 0, False
+            return 0, False, False
         except OSError as exc:
             raise io_error("read", path, exc) from None
         known = self._known.get(session_id)
         if known is not None and known.fingerprint == _fingerprint(info):
-            return known.generation, False  # the file this store last wrote or read
+            return known.generation, False, True
         try:
-            data, _ = self._read_verified(path, dir_fd)
+            data, _, sig = self._read_verified(path, dir_fd)
         except NoSavedSession:
-            return 0, False
+            return 0, False, False
         except RejectedFile:
-            return 0, True
+            return 0, True, False
         generation = codec.payload_generation(data)
         if (
             generation is None
             or data.get("session_id") != session_id
             or data.get("format_version") != codec.FORMAT_VERSION
         ):
-            return 0, True
-        return generation, False
+            return 0, True, False
+        # Without a memory of this id (another store object) only a newer generation counts.
+        ours = known is None or (known.sig == sig[:16] and known.generation == generation)
+        return generation, False, ours
 
     def _set_aside(self, session_id: str, path: Path, dir_fd: int) -> None:
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
@@ -235,14 +245,15 @@ class SessionStore:
             raise io_error("set aside", path, exc) from None
         self._known.pop(session_id, None)
 
-    def _remember(self, session_id: str, generation: int, name: str, dir_fd: int) -> None:
+    def _remember(
+        self, session_id: str, generation: int, name: str, dir_fd: int, sig: bytes
+    ) -> None:
         self._seen[session_id] = max(self._seen.get(session_id, 0), generation)
         try:
-            info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+            fingerprint = _fingerprint(os.stat(name, dir_fd=dir_fd, follow_symlinks=False))
         except OSError:
-            self._known.pop(session_id, None)
-            return
-        self._known[session_id] = _Known(_fingerprint(info), generation)
+            fingerprint = ""  # never matches: the next save verifies the file instead
+        self._known[session_id] = _Known(fingerprint, generation, sig)
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -253,7 +264,7 @@ class SessionStore:
         """
         path = self.path_for(session_id)
         with self._id_lock(session_id):
-            data, fingerprint = self._read_verified(path)
+            data, fingerprint, sig = self._read_verified(path)
             session = codec.decode(data, path, caps=caps)
             if session.id != session_id:
                 raise MismatchedId(
@@ -270,11 +281,12 @@ class SessionStore:
                     path,
                 )
             self._seen[session_id] = session.generation
-            self._known[session_id] = _Known(fingerprint, session.generation)
+            self._known[session_id] = _Known(fingerprint, session.generation, sig[:16])
         return session
 
-    def _read_verified(self, path: Path, dir_fd: int | None = None) -> tuple[Any, str]:
-        """The parsed payload of ``path`` and its fingerprint, after every check above."""
+    def _read_verified(self, path: Path, dir_fd: int | None = None) -> tuple[Any, str, bytes]:
+        """The parsed payload of ``path``, its fingerprint and signature, after every check
+        above."""
         data, fingerprint = self._read_bounded(path, dir_fd)
         envelope = open_envelope(data, path)
         verify(envelope, self.keys, path)
@@ -286,7 +298,7 @@ class SessionStore:
                 "from a backup.",
                 path,
             ) from None
-        return parsed, fingerprint
+        return parsed, fingerprint, envelope.sig
 
     def _read_bounded(self, path: Path, dir_fd: int | None = None) -> tuple[bytes, str]:
         """Read a regular file (no symlink) of at most ``max_bytes``."""
@@ -371,7 +383,7 @@ class SessionStore:
         except OSError:
             modified_at = ""
         try:
-            data, _ = self._read_verified(path)
+            data, _, _ = self._read_verified(path)
             session = codec.decode(data, path)
             if session.id != session_id:
                 raise MismatchedId(
