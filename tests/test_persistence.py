@@ -423,6 +423,8 @@ def test_valid_mac_over_bad_payloads(store: SessionStore, keys: KeyRing) -> None
         "notjson": (b"{not json}", InvalidPayload),
         "nan": (b'{"a":NaN}', InvalidPayload),
         "missing": (b'{"format_version":1}', InvalidPayload),
+        "noversion": (b'{"generation":1}', InvalidPayload),
+        "textversion": (b'{"format_version":"1"}', InvalidPayload),
         "version": (b'{"format_version":7}', UnknownVersion),
     }
     for session_id, (payload, error) in cases.items():
@@ -435,6 +437,8 @@ def test_valid_mac_over_bad_payloads(store: SessionStore, keys: KeyRing) -> None
         ("messages", [{"id": "x"}]),
         ("name", ""),
         ("generation", 0),
+        ("generation", 2**64 - 1),
+        ("usage", {"input_tokens": 2**53, "output_tokens": 0}),
         ("created_at", "yesterday"),
         ("dropped", {"messages": -1, "reasoning_steps": 0, "tool_calls": 0}),
         ("config", {"provider": "openai", "api_key": "sk-x"}),
@@ -446,6 +450,38 @@ def test_valid_mac_over_bad_payloads(store: SessionStore, keys: KeyRing) -> None
         with pytest.raises(InvalidPayload) as info:
             store.load(s.id)
         one_line(info.value)
+
+
+def test_signed_but_not_canonical_payloads(store: SessionStore, keys: KeyRing) -> None:
+    from jido_magics.persistence.envelope import seal
+
+    s = full_session()
+    payload = store.save(s).read_bytes()[126:-2]
+    edits = {
+        "duplicate key": payload.replace(b'{"config":', b'{"name":"evil","config":', 1),
+        "spacing": payload.replace(b'"generation":1', b'"generation": 1', 1),
+        "escape": payload.replace(b"answer 2", b"answer \\u0032", 1),
+    }
+    for kind, edited in edits.items():
+        assert edited != payload, kind
+        store.path_for(s.id).write_bytes(seal(keys, edited))
+        with pytest.raises(InvalidPayload) as info:
+            store.load(s.id)
+        assert "canonical" in one_line(info.value), kind
+
+
+def test_save_sets_aside_a_signed_file_that_would_not_load(store: SessionStore, keys) -> None:
+    from jido_magics.persistence.envelope import seal
+
+    s = full_session()
+    plain = orjson.loads(store.save(s).read_bytes()[126:-2])
+    bad = seal(keys, orjson.dumps(dict(plain, name="a\x00b"), option=orjson.OPT_SORT_KEYS))
+    store.path_for(s.id).write_bytes(bad)
+    fresh = Session("fresh", id=s.id)  # generation 0: a valid file would be a conflict
+    fresh.add_message("user", "new")
+    SessionStore(store.folder, keys=keys).save(fresh)
+    aside = [p for p in store.folder.iterdir() if ".rejected-" in p.name]
+    assert len(aside) == 1 and aside[0].read_bytes() == bad
 
 
 def test_symlink_is_never_followed(store: SessionStore, tmp_path: Path) -> None:

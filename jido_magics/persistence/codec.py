@@ -55,6 +55,9 @@ TOOL_CALL_KEYS = frozenset(
 USAGE_KEYS = frozenset(("input_tokens", "output_tokens"))
 DROPPED_KEYS = frozenset(("messages", "reasoning_steps", "tool_calls"))
 CONFIG_KEYS = frozenset(SessionConfig().to_dict())
+#: Largest generation or count accepted: exact in every JSON reader (JavaScript included), and
+#: far from orjson's 64-bit limit, so a loaded session can always be saved again.
+MAX_COUNT = 2**53 - 1
 # Records are checked with this (fast) pattern; the few top-level times with the full check.
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z")
 # Every line of "\n".join(stamps) + "\n" with digits mapped to 0, when all are utc_now's form
@@ -111,7 +114,8 @@ def decode(data: Any, path: Path, *, caps: Caps | None = None) -> Session:
     version = data.get("format_version")
     if type(version) is not int:
         raise InvalidPayload(
-            f"{label} is signed but has no format_version: restore it from a backup.", path
+            f"{display_path(path)} is signed but has no format_version: restore it from a backup.",
+            path,
         )
     if version != FORMAT_VERSION:
         label = display_path(path)
@@ -131,13 +135,22 @@ def decode(data: Any, path: Path, *, caps: Caps | None = None) -> Session:
         ) from None
 
 
-def payload_generation(data: Any) -> int | None:
-    """The generation of a parsed payload, or None when it has none."""
-    if type(data) is dict:
-        generation = data.get("generation")
-        if type(generation) is int and generation >= 1:
-            return generation
-    return None
+def check_canonical(data: Any, payload: bytes | memoryview, path: Path) -> None:
+    """Refuse a payload that is not exactly what ``encode`` writes for the data it holds.
+
+    Duplicate keys, extra spaces, escapes or key order would let another JSON reader see
+    something else than this one in the same signed bytes. Costs one ``orjson.dumps``.
+    """
+    try:
+        canonical = orjson.dumps(data, option=orjson.OPT_SORT_KEYS) == payload
+    except orjson.JSONEncodeError:
+        canonical = False
+    if not canonical:
+        raise InvalidPayload(
+            f"{display_path(path)} is signed but its payload is not in canonical form "
+            "(duplicate keys, spacing or key order): restore it from a backup.",
+            path,
+        )
 
 
 def _build(data: dict[str, Any], caps: Caps | None) -> Session:
@@ -149,7 +162,7 @@ def _build(data: dict[str, Any], caps: Caps | None) -> Session:
     if not is_valid_session_id(session_id):
         raise _Invalid("bad session_id")
     generation = data["generation"]
-    if type(generation) is not int or generation < 1:
+    if type(generation) is not int or not 1 <= generation <= MAX_COUNT:
         raise _Invalid("bad generation")
     for key in ("saved_at", "created_at", "updated_at"):
         if not is_utc_timestamp(data[key]):
@@ -333,7 +346,7 @@ def _config(value: Any) -> SessionConfig:
 
 
 def _count(value: Any, where: str) -> int:
-    if type(value) is not int or value < 0:
+    if type(value) is not int or not 0 <= value <= MAX_COUNT:
         raise _Invalid(f"bad {where}")
     return value
 

@@ -213,17 +213,14 @@ class SessionStore:
             return known.generation, False, True
         try:
             data, _, sig = self._read_verified(path, dir_fd)
+            on_disk = codec.decode(data, path)  # whatever a load would refuse is set aside
         except NoSavedSession:
             return 0, False, False
         except RejectedFile:
             return 0, True, False
-        generation = codec.payload_generation(data)
-        if (
-            generation is None
-            or data.get("session_id") != session_id
-            or data.get("format_version") != codec.FORMAT_VERSION
-        ):
+        if on_disk.id != session_id:
             return 0, True, False
+        generation = on_disk.generation
         # Without a memory of this id (another store object) only a newer generation counts.
         ours = known is None or (known.sig == sig[:16] and known.generation == generation)
         return generation, False, ours
@@ -298,6 +295,7 @@ class SessionStore:
                 "from a backup.",
                 path,
             ) from None
+        codec.check_canonical(parsed, envelope.payload, path)
         return parsed, fingerprint, envelope.sig
 
     def _read_bounded(self, path: Path, dir_fd: int | None = None) -> tuple[bytes, str]:
@@ -459,6 +457,7 @@ class SessionStore:
                 "ask its author for a good copy.",
                 source,
             ) from None
+        codec.check_canonical(parsed, envelope.payload, source)
         session = codec.decode(parsed, source)
         target = self.path_for(session.id)
         in_place = source.parent == self.folder.absolute() and source.name == target.name
