@@ -142,7 +142,9 @@ def check_canonical(data: Any, payload: bytes | memoryview, path: Path) -> None:
     something else than this one in the same signed bytes. Costs one ``orjson.dumps``.
     """
     try:
-        canonical = orjson.dumps(data, option=orjson.OPT_SORT_KEYS) == payload
+        written = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+        # bytes == memoryview compares item by item (40x slower than a copy and a memcmp)
+        canonical = len(written) == len(payload) and written == bytes(payload)
     except orjson.JSONEncodeError:
         canonical = False
     if not canonical:
