@@ -193,7 +193,8 @@ class SessionStore:
                 self._remember(session_id, generation, name, dir_fd, head_signature(parts[0])[:16])
             finally:
                 os.close(dir_fd)  # also releases the folder lock
-        session.mark_saved(generation, revision)
+            # Inside the id lock: a slower save finishing later must not set an older generation.
+            session.mark_saved(generation, revision)
         return path
 
     def _disk_generation(self, session_id: str, path: Path, dir_fd: int) -> tuple[int, bool, bool]:
