@@ -49,7 +49,9 @@ def exchange(session, prompt: str, reply: str) -> None:
 
 def test_where_plain_ipython_and_beside_a_notebook(shell, workdir, capsys) -> None:
     run(shell, "where")
-    assert f"{workdir / '.sessions'} (created on the first save)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"{workdir / '.sessions'} (created on the first save)" in out
+    assert f"Signing key: {os.environ['JIDO_MAGICS_KEY_FILE']}" in out
     notebook = workdir / "report.ipynb"
     notebook.write_text("{}")
     shell.user_ns["__session__"] = str(notebook)

@@ -204,9 +204,12 @@ def _run_trust(ext: Extension, args: argparse.Namespace) -> None:
 
 
 def _run_where(ext: Extension, args: argparse.Namespace) -> None:
+    from ...persistence.keys import default_key_path
+
     folder = ext.store.folder
     state = "" if folder.is_dir() else " (created on the first save)"
     print(f"Sessions folder: {folder}{state}")
+    print(f"Signing key: {default_key_path()} (never stored beside the notebook)")
 
 
 COMMANDS = [
@@ -243,7 +246,7 @@ COMMANDS = [
     Command(
         "where",
         "",
-        "print the folder where this notebook's sessions are saved",
+        "print the folder where this notebook's sessions are saved, and the key file",
         lambda parser: None,
         _run_where,
     ),
