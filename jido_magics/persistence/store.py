@@ -189,6 +189,8 @@ class SessionStore:
                 try:
                     write_atomic(self.folder, name, parts, dir_fd=dir_fd)
                 except OSError as exc:
+                    # Its clean-up may have failed too: the next save sweeps this id again.
+                    self._swept.discard(session_id)
                     raise io_error("save", path, exc) from None
                 self._remember(session_id, generation, name, dir_fd, head_signature(parts[0])[:16])
             finally:
