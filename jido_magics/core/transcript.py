@@ -2,8 +2,7 @@
 transcript and a plain JSON document for ``%session export`` (stdlib only).
 
 Message content is Markdown written by a user or a model, so before it is placed in Markdown
-that a notebook renders it is *neutralized*: raw HTML and links with script schemes become
-inert text, while code blocks and code spans stay exactly as written. Reasoning steps and tool
+that a notebook renders it is neutralized (:mod:`.safe_markdown`). Reasoning steps and tool
 calls are folded in ``<details>`` blocks whose text sits in code fences.
 """
 
@@ -19,6 +18,7 @@ from typing import Any
 from .clock import utc_now
 from .errors import JidoError
 from .records import Message, ReasoningStep, ToolCall
+from .safe_markdown import neutralize_markdown
 
 PAGE_SIZE = 50
 EXPORT_FORMAT = "jido_magics.transcript"
@@ -56,76 +56,7 @@ def plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
-# -- neutralizing Markdown -------------------------------------------------------------------
-
-_FENCE_OPEN = re.compile(r"^( {0,3})(`{3,}|~{3,})(.*)$")
 _BACKTICKS = re.compile(r"`+")
-_UNSAFE_SCHEME = r"(?:javascript|vbscript|data|file)\s*:"
-_UNSAFE_LINK = re.compile(r"\]\(\s*<?\s*(?=" + _UNSAFE_SCHEME + ")", re.IGNORECASE)
-_UNSAFE_DEFINITION = re.compile(
-    r"^( {0,3})\[([^\]]*)\]:\s*<?\s*(?=" + _UNSAFE_SCHEME + ")", re.IGNORECASE
-)
-
-
-def neutralize_markdown(text: str) -> str:
-    """Make untrusted Markdown safe to render: no raw HTML, no ``javascript:``-like links,
-    and an unclosed code fence is closed so it cannot swallow what follows. Fenced code and
-    code spans are left untouched, since there ``<`` is shown as typed."""
-    out: list[str] = []
-    fence: tuple[str, int] | None = None  # (fence character, length) while inside a fence
-    for line in text.split("\n"):
-        if fence is not None:
-            out.append(line)
-            stripped = line.strip()
-            char, length = fence
-            if stripped and set(stripped) == {char} and len(stripped) >= length:
-                if len(line) - len(line.lstrip(" ")) <= 3:
-                    fence = None
-            continue
-        opening = _FENCE_OPEN.match(line)
-        if opening and not (opening.group(2)[0] == "`" and "`" in opening.group(3)):
-            fence = (opening.group(2)[0], len(opening.group(2)))
-            out.append(opening.group(1) + opening.group(2) + _escape_html(opening.group(3)))
-            continue
-        out.append(_neutralize_line(line))
-    if fence is not None:
-        out.append(fence[0] * fence[1])
-    return "\n".join(out)
-
-
-def _escape_html(text: str) -> str:
-    # Only "<" starts raw HTML or an autolink; "&" merely shows an entity as its character.
-    return text.replace("<", "&lt;")
-
-
-def _neutralize_line(line: str) -> str:
-    definition = _UNSAFE_DEFINITION.match(line)
-    if definition:
-        # "\[" stops the line from being a link reference definition.
-        line = definition.group(1) + "\\" + line[len(definition.group(1)) :]
-    pieces: list[str] = []
-    position = 0
-    runs = list(_BACKTICKS.finditer(line))
-    index = 0
-    while index < len(runs):
-        run = runs[index]
-        closing = next(
-            (j for j in range(index + 1, len(runs)) if len(runs[j].group()) == len(run.group())),
-            None,
-        )
-        if closing is None:
-            index += 1
-            continue
-        pieces.append(_neutralize_prose(line[position : run.start()]))
-        pieces.append(line[run.start() : runs[closing].end()])  # a code span: kept verbatim
-        position = runs[closing].end()
-        index = closing + 1
-    pieces.append(_neutralize_prose(line[position:]))
-    return "".join(pieces)
-
-
-def _neutralize_prose(text: str) -> str:
-    return _UNSAFE_LINK.sub("]\\(", _escape_html(text))
 
 
 def code_block(text: str, info: str = "text") -> str:
