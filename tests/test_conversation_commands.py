@@ -83,10 +83,11 @@ def test_show_pages_count_from_the_oldest(shell, registry) -> None:
     fill(s, 120)
     first = run(shell, "show --page 1")
     assert numbers(str(first)) == list(range(1, PAGE_SIZE + 1))
-    assert "Newer: --page 2." in str(first) and "Older" not in str(first)
+    assert f"Newer: %session show {s.id} --page 2" in str(first) and "Older" not in str(first)
     second = run(shell, "show analysis --page 2")
     assert numbers(str(second)) == list(range(51, 101))
-    assert "Older: --page 1." in str(second)
+    assert f"Older: %session show {s.id} --page 1" in str(second)
+    assert f"*Newer:* `%session show {s.id} --page 3`" in second._repr_markdown_()
     markdown = second._repr_markdown_()
     assert markdown.index("message 50") < markdown.index("message 99")
 

@@ -318,29 +318,37 @@ class ConversationPage:
             f"messages {first}–{last} of {snap.total}"
         )
 
-    def _notes(self) -> list[str]:
+    def _notes(self) -> list[tuple[str, str]]:
+        """``(text, command)`` pairs: what is dropped, and how to see older or newer pages
+        (by id, which is always a valid target)."""
         notes = []
         note = dropped_note(self.snapshot.dropped)
         if note:
-            notes.append(f"{note[0].upper()}{note[1:]}.")
+            notes.append((f"{note[0].upper()}{note[1:]}.", ""))
+        show = f"%session show {self.snapshot.session_id} --page"
         if self.number > 1:
-            notes.append(f"Older: --page {self.number - 1}.")
+            notes.append(("Older:", f"{show} {self.number - 1}"))
         if self.number < self.pages:
-            notes.append(f"Newer: --page {self.number + 1}.")
+            notes.append(("Newer:", f"{show} {self.number + 1}"))
         return notes
 
     def _repr_markdown_(self) -> str:
         blocks = [f"**{markdown_inline(self.heading())}**"]
         notes = self._notes()
         if notes:
-            blocks.append("*" + markdown_inline(" ".join(notes)) + "*")
+            blocks.append(
+                " ".join(
+                    f"*{markdown_inline(text)}*" + (f" `{command}`" if command else "")
+                    for text, command in notes
+                )
+            )
         blocks += [entry_markdown(entry) for entry in self.snapshot.entries]
         blocks += _unattached_markdown(self.snapshot)
         return "\n\n---\n\n".join(blocks) + "\n"
 
     def __str__(self) -> str:
         lines = [self.heading()]
-        lines += self._notes()
+        lines += [f"{text} {command}".rstrip() for text, command in self._notes()]
         for entry in self.snapshot.entries:
             lines.append("")
             lines.append(_entry_text(entry))
