@@ -21,9 +21,10 @@ from jido_magics.core import (
 
 @pytest.fixture
 def reg() -> Registry:
+    """Four sessions with fixed ids, so no random id can match a target a test expects to miss."""
     r = Registry()
-    for name in ("alpha", "alps", "beta", "My Chat"):
-        r.create(name)
+    for number, name in enumerate(("alpha", "alps", "beta", "My Chat"), start=1):
+        r.add(Session(name, id=f"fixed{number}"))
     return r
 
 
