@@ -124,6 +124,7 @@ def one_line_usage_error(shell, line: str) -> str:
         ([], "close", "No session is active"),
         ([], "new a --base-url ftp://x", "base_url"),
         ([], "new a b", "unrecognized arguments: b"),
+        ([], "new a --provider nope", "Unknown provider 'nope': use one of offline, openai"),
     ],
 )
 def test_mistakes_are_one_line_and_change_nothing(shell, registry, setup, line, expected) -> None:

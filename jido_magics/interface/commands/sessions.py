@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from ...core.session import Session
 from ..parsing import CommandParser
 from . import Command
+from .settings import checked_provider
 
 if TYPE_CHECKING:
     from ..extension import Extension
@@ -28,6 +29,9 @@ def _run_new(ext: Extension, args: argparse.Namespace) -> None:
         for key in ("provider", "model", "base_url", "system_prompt")
         if getattr(args, key) is not None
     }
+    if "provider" in settings:
+        # checked now, not at the first %chat, so a typo is caught where it was made
+        settings["provider"] = checked_provider(settings["provider"])
     config = ext.default_config().updated(settings)
     session = ext.registry.create(args.name, config=config)
     print(f"Created session '{session.name}' ({session.id}), now active. {describe_model(session)}")

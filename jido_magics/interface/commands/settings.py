@@ -54,16 +54,21 @@ def parse_pairs(words: list[str]) -> dict[str, Any]:
     return changes
 
 
+def checked_provider(raw: str) -> str:
+    """The registered provider called ``raw`` (any case), else a one-line error."""
+    name = raw.strip().lower()
+    if name not in provider_names():
+        raise InvalidConfig(
+            f"Unknown provider '{shorten(raw, 40)}': use one of {', '.join(provider_names())}."
+        )
+    return name
+
+
 def _value(key: str, raw: str) -> Any:
     if raw == "":
         return SessionConfig.__dataclass_fields__[KEYS[key]].default
     if key == "provider":
-        name = raw.strip().lower()
-        if name not in provider_names():
-            raise InvalidConfig(
-                f"Unknown provider '{shorten(raw, 40)}': use one of {', '.join(provider_names())}."
-            )
-        return name
+        return checked_provider(raw)
     kind = _NUMBERS.get(key)
     if kind is not None:
         try:
