@@ -1,0 +1,179 @@
+"""``%session show`` and a session's summary in a real browser: JupyterLab renders the Markdown
+(its own renderer, raw HTML on, outputs of a cell just run are trusted) in headless Chromium.
+
+Hostile message content must stay inert there, reasoning and tool calls must be folded, and
+code must keep its ``<``. The screenshot goes to ``test-artifacts/show.png``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# The JupyterLab harness of the widget's browser test: same server, browser and cell runner.
+from test_browser import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    UI_TIMEOUT_MS,
+    _free_port,
+    _lab_env,
+    _require_browser,
+    _run_all_cells,
+    _stop,
+    _wait_until_serving,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+HOSTILE = (
+    "Keep `a < b` and **bold**.\n\n```python\nif a < b:\n    pass\n```\n\n"
+    "Look <img src=x onerror=\"window.jidoXss='img'\"> here.\n\n"
+    "[click me](javascript:window.jidoXss='link') and "
+    "[also](java&Tab;script:window.jidoXss='entity')\n\n"
+    "<script>window.jidoXss='script'</script>\n\n"
+    "\\`<img src=z onerror=\"window.jidoXss='backtick'\">`\n\n"
+    # Last: a fence in a list item, which a renderer closes at the next unindented line.
+    "- item\n  ```\n<img src=y onerror=\"window.jidoXss='fence'\">\n\nafter"
+)
+
+CELLS = [
+    "%load_ext jido_magics\nimport jido_magics",
+    "registry = jido_magics.get_registry()\n"
+    "if not registry.sessions:\n"
+    "    s = registry.create('show <b>me</b>')\n"
+    "    s.add_message('user', 'What is in df?')\n"
+    f"    answer = s.add_message('assistant', {HOSTILE!r})\n"
+    "    s.add_reasoning_step('<img src=r onerror=\"window.jidoXss=1\"> thinking', answer.id)\n"
+    "    call = s.add_tool_call('list_variables', {'x': '<b>'}, answer.id)\n"
+    "    s.update_tool_call(call, 'completed', 'df: DataFrame <script>x</script>')",
+    "%session show",
+    "registry.active",
+    "print('XSS:', 'none')",
+]
+
+
+def _write_notebook(path: Path) -> None:
+    notebook = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "id": f"cell-{i}",
+                "metadata": {},
+                "outputs": [],
+                "source": source,
+            }
+            for i, source in enumerate(CELLS)
+        ],
+        "metadata": {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "language_info": {"name": "python"},
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    path.write_text(json.dumps(notebook, indent=1), encoding="utf-8")
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Iterator[str]:
+    _require_browser()
+    root = tmp_path / "lab"
+    root.mkdir()
+    _write_notebook(root / "show.ipynb")
+    port, token = _free_port(), secrets.token_hex(16)
+    command = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--ServerApp.token={token}",
+        f"--ServerApp.root_dir={root}",
+        "--LabApp.news_url=",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ]
+    if os.geteuid() == 0:
+        command.append("--allow-root")
+    log = tmp_path / "lab.log"
+    with log.open("wb") as log_file:
+        process = subprocess.Popen(
+            command,
+            cwd=root,
+            env=_lab_env(tmp_path),
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_until_serving(process, f"{base}/api/status?token={token}", log)
+        yield f"{base}/lab/tree/show.ipynb?token={token}"
+    finally:
+        _stop(process)
+
+
+def test_show_renders_inert_and_folded_in_jupyterlab(lab: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1400})
+            page.set_default_timeout(UI_TIMEOUT_MS)
+            expect.set_options(timeout=UI_TIMEOUT_MS)
+            dialogs: list[str] = []
+            page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+            try:
+                page.goto(lab, wait_until="domcontentloaded")
+                cells = page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell")
+                expect(cells).to_have_count(len(CELLS))
+                _run_all_cells(page, cells)
+                expect(cells.nth(len(CELLS) - 1).locator(".jp-OutputArea")).to_contain_text(
+                    "XSS: none"
+                )
+                shown = cells.nth(2).locator(".jp-OutputArea-output")
+                expect(shown).to_contain_text("#2 · Assistant")
+                _check_show(shown)
+                summary = cells.nth(3).locator(".jp-OutputArea-output")
+                expect(summary).to_contain_text("show <b>me</b>")
+                assert summary.locator("b:text-is('me')").count() == 0
+                page.wait_for_timeout(1000)  # give any injected handler time to fire
+                assert page.evaluate("window.jidoXss") is None
+                assert dialogs == []
+                shown.screenshot(path=str(ARTIFACTS / "show.png"))
+            except Exception:
+                page.screenshot(path=str(ARTIFACTS / "show-failure.png"))
+                raise
+        finally:
+            browser.close()
+
+
+def _check_show(shown) -> None:
+    # Nothing hostile became an element or a script link.
+    assert shown.locator("img, script, iframe").count() == 0
+    hrefs = [a.get_attribute("href") or "" for a in shown.locator("a").all()]
+    assert not [h for h in hrefs if "script" in h.lower()], hrefs
+    # Reasoning and the tool call are folded, closed by default.
+    details = shown.locator("details")
+    assert details.count() == 2
+    assert details.nth(0).locator("summary").inner_text() == "Reasoning (1 step)"
+    assert "Tool call: list_variables (completed)" in details.nth(1).inner_text()
+    assert all(details.nth(i).get_attribute("open") is None for i in range(2))
+    # Markdown still renders: emphasis, code spans and blocks keep "<".
+    assert shown.locator("strong:text-is('bold')").count() == 1
+    assert "a < b" in [c.inner_text() for c in shown.locator("code").all()]
+    assert any("if a < b:" in (pre.text_content() or "") for pre in shown.locator("pre").all())
