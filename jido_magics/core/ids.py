@@ -9,6 +9,8 @@ import secrets
 from .errors import InvalidSessionId, shorten
 
 SESSION_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+#: Names Windows reserves for devices whatever the extension ("con.json" opens the console).
+RESERVED_NAMES = re.compile(r"(?i)(con|prn|aux|nul|com[0-9]|lpt[0-9])")
 
 
 def new_id(nbytes: int = 4) -> str:
@@ -17,7 +19,11 @@ def new_id(nbytes: int = 4) -> str:
 
 
 def is_valid_session_id(value: object) -> bool:
-    return isinstance(value, str) and SESSION_ID_PATTERN.fullmatch(value) is not None
+    return (
+        isinstance(value, str)
+        and SESSION_ID_PATTERN.fullmatch(value) is not None
+        and RESERVED_NAMES.fullmatch(value) is None
+    )
 
 
 def check_session_id(value: object) -> str:
@@ -26,6 +32,6 @@ def check_session_id(value: object) -> str:
         shown = shorten(str(value), 40)
         raise InvalidSessionId(
             f"'{shown}' is not a valid session id: use 1-64 ASCII letters, digits, '_' or '-', "
-            "starting with a letter or digit."
+            "starting with a letter or digit (not a device name such as con or nul)."
         )
     return value  # type: ignore[return-value]

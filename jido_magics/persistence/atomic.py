@@ -17,9 +17,16 @@ _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
 _CREATE |= getattr(os, "O_CLOEXEC", 0)
 
 
+_FOLDER = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | os.O_CLOEXEC
+# A planted symlink in place of the folder must not redirect writes elsewhere.
+_FOLDER |= getattr(os, "O_NOFOLLOW", 0)
+
+
 def open_folder(folder: Path) -> int:
-    """A file descriptor of ``folder`` for ``dir_fd=`` calls, locking and fsync."""
-    return os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | os.O_CLOEXEC)
+    """A file descriptor of ``folder`` for ``dir_fd=`` calls, locking and fsync.
+
+    Raises ``OSError`` (``ELOOP`` on Linux) when ``folder`` itself is a symbolic link."""
+    return os.open(folder, _FOLDER)
 
 
 def write_atomic(

@@ -18,9 +18,11 @@ def display_path(path: str | os.PathLike[str]) -> str:
     try:
         relative = os.path.relpath(text)
     except (ValueError, OSError):  # another drive on Windows, or no current folder
-        return text
+        relative = os.pardir + os.sep + os.pardir
     # Two or more levels up reads worse than the path itself.
-    return text if relative.startswith(os.pardir + os.sep + os.pardir) else relative
+    shown = text if relative.startswith(os.pardir + os.sep + os.pardir) else relative
+    # A newline or control character in a path must not break a one-line message.
+    return shown if shown.isprintable() else repr(shown)[1:-1]
 
 
 class PersistenceError(JidoError):

@@ -413,25 +413,37 @@ class SessionStore:
         path = self.path_for(session_id)
         with self._id_lock(session_id):
             try:
-                info = os.lstat(path)
-            except FileNotFoundError:
-                raise self._not_saved(path) from None
-            except OSError as exc:
-                raise io_error("delete", path, exc) from None
-            if stat.S_ISDIR(info.st_mode):
-                raise NotASessionFile(
-                    f"{display_path(path)} is a folder, not a session file: remove it yourself "
-                    "if you do not need it.",
-                    path,
-                )
+                dir_fd = self._open_folder(create=False)
+            except StoreIOError:
+                if not os.path.lexists(self.folder):
+                    raise self._not_saved(path) from None
+                raise
             try:
-                os.unlink(path)
-            except FileNotFoundError:
-                raise self._not_saved(path) from None
-            except OSError as exc:
-                raise io_error("delete", path, exc) from None
-            self._known.pop(session_id, None)
-            _fsync_quietly(self.folder)
+                try:
+                    info = os.stat(path.name, dir_fd=dir_fd, follow_symlinks=False)
+                except FileNotFoundError:
+                    raise self._not_saved(path) from None
+                except OSError as exc:
+                    raise io_error("delete", path, exc) from None
+                if stat.S_ISDIR(info.st_mode):
+                    raise NotASessionFile(
+                        f"{display_path(path)} is a folder, not a session file: remove it "
+                        "yourself if you do not need it.",
+                        path,
+                    )
+                try:
+                    os.unlink(path.name, dir_fd=dir_fd)
+                except FileNotFoundError:
+                    raise self._not_saved(path) from None
+                except OSError as exc:
+                    raise io_error("delete", path, exc) from None
+                self._known.pop(session_id, None)
+                try:
+                    os.fsync(dir_fd)
+                except OSError:
+                    pass  # the file is gone; only its durability is weaker
+            finally:
+                os.close(dir_fd)
         return path
 
     def trust(self, path: Path | str) -> Path:
@@ -509,6 +521,12 @@ class SessionStore:
                 self.folder.mkdir(parents=True, exist_ok=True)
             return open_folder(self.folder)
         except OSError as exc:
+            if os.path.islink(self.folder):
+                raise StoreIOError(
+                    f"The sessions folder {display_path(self.folder)} is a symbolic link, which "
+                    "is never written through: replace it by a real folder.",
+                    self.folder,
+                ) from None
             raise io_error("open the folder", self.folder, exc) from None
 
 
@@ -559,19 +577,6 @@ def _exists(name: str, dir_fd: int) -> bool:
     except FileNotFoundError:
         return False
     return True
-
-
-def _fsync_quietly(folder: Path) -> None:
-    try:
-        fd = open_folder(folder)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _status_of(exc: PersistenceError) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -109,7 +110,11 @@ def find_saved(store: SessionStore, target: str) -> str:
     """The id of the saved session ``target`` names: exact id, 1-based index in the listing,
     exact name (case-insensitive), or a unique prefix of a name or id."""
     text = target.strip()
-    if is_valid_session_id(text) and store.path_for(text).exists():
+    if not text:  # as a prefix it would match every saved session
+        raise NoSavedSession(
+            "Give the name, id or number of a saved session: %session resume lists them."
+        )
+    if is_valid_session_id(text) and os.path.lexists(store.path_for(text)):
         return text
     saved = store.saved()
     if not saved:
@@ -194,6 +199,11 @@ def _configure_trust(parser: CommandParser) -> None:
 
 def _run_trust(ext: Extension, args: argparse.Namespace) -> None:
     store = ext.store
+    if "\x00" in args.file:  # no file name holds one (and the OS would refuse it)
+        raise NoSavedSession(
+            f"There is no file '{shorten(args.file, 40)}' to trust: give the session file's path "
+            "(see %session where)."
+        )
     given = Path(args.file).expanduser()
     source = given if given.exists() or given.is_absolute() else store.folder / given
     target = store.trust(source)
