@@ -6,7 +6,7 @@ import pytest
 from IPython.core.completer import provisionalcompleter
 
 from jido_magics.interface.commands import command_table
-from jido_magics.interface.completion import MATCHER_ID, split_partial
+from jido_magics.interface.completion import MATCHER_ID, SAVED_TARGETS, split_partial
 from jido_magics.interface.parsing import split_words
 
 
@@ -47,8 +47,12 @@ def test_session_names_complete_for_targets(shell, three) -> None:
         "%session switch plum",
         "%session switch Pear",
     ]
-    targeted = [c.name for c in command_table().values() if "TARGET" in c.usage.split(" ")[0]]
-    assert {"switch", "close", "show", "export"} <= set(targeted)
+    targeted = [
+        c.name
+        for c in command_table().values()
+        if "TARGET" in c.usage.split(" ")[0] and c.name not in SAVED_TARGETS
+    ]
+    assert {"switch", "close", "show", "export", "save"} <= set(targeted)
     for command in targeted:
         assert complete(shell, f"%session {command} m") == [f'%session {command} "my chat"']
 
@@ -194,3 +198,33 @@ def test_option_values_after_equals_and_after_flags(shell, three) -> None:
         '%session export --output out.md "my chat"'
     ]
     assert ours(shell, "%session export --output ") == []  # paths: IPython's file matcher
+
+
+def test_resume_and_delete_complete_saved_sessions(shell, registry) -> None:
+    for name in ("plum", "my chat", "pear"):
+        registry.create(name)
+    shell.run_line_magic("session", "save --all")
+    shell.run_line_magic("session", "close plum --no-save")
+    shell.run_line_magic("session", "close pear --no-save")
+    assert sorted(complete(shell, "%session resume p")) == [
+        "%session resume pear",
+        "%session resume plum",
+    ]
+    assert complete(shell, "%session delete m") == ['%session delete "my chat"']
+    assert ours(shell, "%session resume plum ") == []
+
+
+def test_a_name_saved_twice_completes_as_ids(shell, registry) -> None:
+    first = registry.create("twin")
+    shell.run_line_magic("session", "save")
+    shell.run_line_magic("session", "close --no-save")
+    second = registry.create("twin")
+    shell.run_line_magic("session", "save")
+    assert sorted(complete(shell, "%session resume tw")) == sorted(
+        f"%session resume {s.id}" for s in (first, second)
+    )
+
+
+def test_an_unreadable_sessions_folder_completes_nothing(shell, registry, workdir) -> None:
+    (workdir / ".sessions").write_text("not a folder")
+    assert ours(shell, "%session resume ") == []

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 MATCHER_ID = "jido_magics.session_matcher"
 FORMATS = ("md", "ipynb", "json")
 CHAT_OPTIONS = ("--session", "--interpolate")
+#: Subcommands whose TARGET names a saved file rather than an open session.
+SAVED_TARGETS = frozenset({"resume", "delete"})
 # ``%session ...``, also as ``x = %session list``; ``%%chat`` only on a cell's first line.
 _MAGIC_LINE = re.compile(
     r"^\s*(?:[A-Za-z_][\w.]*\s*=\s*)?(%%?)(session|chat)(?=\s)(.*)$", re.DOTALL
@@ -95,6 +97,28 @@ def session_names(extension: Extension, fragment: str) -> list[str]:
     return found
 
 
+def saved_names(extension: Extension, fragment: str) -> list[str]:
+    """Saved sessions of this notebook whose name (or id) starts with what was typed; a name
+    saved more than once is offered as its ids, since the name alone would be ambiguous."""
+    try:
+        saved = extension.store.saved()
+    except Exception:  # an unreadable folder: no completions rather than an error
+        return []
+    typed = split_partial(fragment)[2].casefold()
+    counts: dict[str, int] = {}
+    for item in saved:
+        if item.name is not None:
+            counts[item.name.casefold()] = counts.get(item.name.casefold(), 0) + 1
+    found = []
+    for item in saved:
+        name = item.name
+        if name is not None and name.casefold().startswith(typed):
+            found.append(quoted(name, fragment) if counts[name.casefold()] == 1 else item.id)
+        elif typed and item.id.casefold().startswith(typed):
+            found.append(item.id)
+    return list(dict.fromkeys(found))
+
+
 def _options(usage: str) -> list[str]:
     return list(dict.fromkeys(re.findall(r"--[a-z][a-z-]*", usage)))
 
@@ -122,9 +146,11 @@ def complete_session_line(extension: Extension, words: list[str], fragment: str)
         return _starting_with(_options(command.usage), fragment)
     if command.name == "config":
         return _config_pairs(fragment)
-    if _takes_target(command.usage) and not _positionals(words[1:], command.usage):
-        return session_names(extension, fragment)
-    return []
+    if not _takes_target(command.usage) or _positionals(words[1:], command.usage):
+        return []
+    if command.name in SAVED_TARGETS:
+        return saved_names(extension, fragment)
+    return session_names(extension, fragment)
 
 
 def _option_value(extension: Extension, option: str, fragment: str) -> list[str]:
