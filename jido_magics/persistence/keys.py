@@ -25,6 +25,8 @@ DATA_DIR_ENV = "JUPYTER_DATA_DIR"
 KEY_BYTES = 32
 _KEY_TEXT = re.compile(rb"[0-9a-f]{64}\n")
 _KID_LABEL = b"jido-kid"
+# A FIFO planted as the key file must not block the open (fstat refuses it just after).
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
 #: How long a loser of the creation race waits for the winner to write the key.
 _CREATION_WAIT_SECONDS = 5.0
 
@@ -145,7 +147,7 @@ def _read_key(path: Path) -> bytes:
     deadline = time.monotonic() + _CREATION_WAIT_SECONDS
     while True:
         try:
-            fd = os.open(path, os.O_RDONLY)
+            fd = os.open(path, _READ_FLAGS)
         except FileNotFoundError:
             raise
         except OSError as exc:
