@@ -95,10 +95,18 @@ _CELL_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 
 
+# Names Windows reserves for devices in any folder, with any extension.
+_DEVICE_NAMES = frozenset(
+    {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+)
+
+
 def file_stem(session: Any) -> str:
     """A file name made from the session's name (``my chat`` -> ``my-chat``), else its id."""
-    stem = _UNSAFE_FILE_CHARS.sub("-", session.name).strip("-.")[:60]
-    return stem or session.id
+    stem = _UNSAFE_FILE_CHARS.sub("-", session.name).strip("-.")[:60] or session.id
+    if stem.split(".")[0].lower() in _DEVICE_NAMES:
+        stem += "-session"
+    return stem
 
 
 def output_path(session: Any, fmt: str, output: str | None, folder: Path) -> Path:

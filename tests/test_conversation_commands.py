@@ -341,6 +341,9 @@ def test_export_names_from_odd_session_names(shell, registry, workdir, capsys) -
     registry.create("...")
     run(shell, "export")
     assert exported(capsys) == workdir / f"{registry.active.id}.md"
+    registry.create("NUL")
+    run(shell, "export")
+    assert exported(capsys) == workdir / "NUL-session.md"
 
 
 def test_failed_write_keeps_the_old_file_and_no_temp(shell, registry, workdir, monkeypatch) -> None:
