@@ -48,13 +48,15 @@ def format_for(path: str | os.PathLike[str] | None, explicit: str | None) -> str
 def render(session: Any, fmt: str) -> bytes:
     """The bytes of ``session`` exported as ``fmt`` (``md``, ``ipynb`` or ``json``)."""
     exported_at = utc_now()
+    # A lone surrogate (possible in text decoded from a model's JSON) has no UTF-8 form: in
+    # JSON it is written as its \\u escape, which reads back the same; in Markdown as "?".
     if fmt == "md":
-        return transcript_markdown(snapshot(session), exported_at).encode("utf-8")
+        return transcript_markdown(snapshot(session), exported_at).encode("utf-8", "replace")
     if fmt == "json":
-        document = transcript_document(session, exported_at)
-        return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+        text = json.dumps(transcript_document(session, exported_at), indent=2, ensure_ascii=False)
+        return (text + "\n").encode("utf-8", "backslashreplace")
     if fmt == "ipynb":
-        return _notebook(session, exported_at).encode("utf-8")
+        return _notebook(session, exported_at).encode("utf-8", "backslashreplace")
     raise ExportError(f"Unknown export format '{shorten(fmt, 20)}': use md, ipynb or json.")
 
 

@@ -453,3 +453,19 @@ def test_notebook_cell_ids_are_message_ids_and_unique(tmp_path) -> None:
     nbformat.validate(notebook)
     ids = [c.id for c in notebook.cells]
     assert len(set(ids)) == 3 and ids[0] == first.id and ids[2] == "message-3"
+
+
+@pytest.mark.parametrize("fmt", ["md", "ipynb", "json"])
+def test_export_text_without_a_utf8_form(tmp_path, fmt: str) -> None:
+    from jido_magics.export import export_session
+
+    s = Session("odd")
+    s.add_message("assistant", "half a pair: \ud800 and é")
+    raw = export_session(s, fmt, folder=tmp_path).read_bytes()
+    text = raw.decode("utf-8")  # valid UTF-8 whatever the content
+    if fmt == "json":
+        assert json.loads(text)["messages"][0]["content"] == "half a pair: \ud800 and é"
+    elif fmt == "ipynb":
+        assert "\ud800" in nbformat.reads(text, as_version=4).cells[0].source
+    else:
+        assert "half a pair: ? and é" in text
