@@ -22,16 +22,31 @@ MESSAGE_STATUSES: tuple[str, ...] = ("complete", "streaming", "interrupted", "er
 TOOL_CALL_STATUSES: tuple[str, ...] = ("pending", "running", "completed", "error")
 
 
+#: The largest count a session file stores (JSON readers agree on integers up to here).
+MAX_COUNT = 2**53 - 1
+
+
+def _bounded(count: int) -> int:
+    return count if 0 <= count <= MAX_COUNT else min(max(count, 0), MAX_COUNT)
+
+
 @dataclass(slots=True)
 class Usage:
-    """Token counts; on a session they accumulate over all exchanges."""
+    """Token counts; on a session they accumulate over all exchanges.
+
+    Counts stay within ``0..MAX_COUNT`` (a server reporting absurd numbers must not make the
+    session impossible to save or load)."""
 
     input_tokens: int = 0
     output_tokens: int = 0
 
+    def __post_init__(self) -> None:
+        self.input_tokens = _bounded(self.input_tokens)
+        self.output_tokens = _bounded(self.output_tokens)
+
     def add(self, other: Usage) -> None:
-        self.input_tokens += other.input_tokens
-        self.output_tokens += other.output_tokens
+        self.input_tokens = _bounded(self.input_tokens + other.input_tokens)
+        self.output_tokens = _bounded(self.output_tokens + other.output_tokens)
 
     @property
     def total(self) -> int:
@@ -230,13 +245,16 @@ def _check_setting(key: str, value: Any) -> Any:
     if key == "max_tokens":
         if value is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise InvalidConfig("Setting 'max_tokens' must be a whole number of at least 1.")
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_COUNT:
+            raise InvalidConfig(
+                "Setting 'max_tokens' must be a whole number of at least 1 (and at most 2**53-1)."
+            )
         return value
     # context_budget
-    if isinstance(value, bool) or not isinstance(value, int) or value < 64:
+    if isinstance(value, bool) or not isinstance(value, int) or not 64 <= value <= MAX_COUNT:
         raise InvalidConfig(
-            "Setting 'context_budget' must be a whole number of at least 64 tokens."
+            "Setting 'context_budget' must be a whole number of at least 64 tokens "
+            "(and at most 2**53-1)."
         )
     return value
 

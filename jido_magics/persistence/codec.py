@@ -91,12 +91,36 @@ def encode(session: Session, generation: int, saved_at: str) -> tuple[bytes, int
         }
         try:
             payload = orjson.dumps(plain, option=orjson.OPT_SORT_KEYS)
-        except orjson.JSONEncodeError as exc:
-            raise PersistenceError(
-                f"Session '{session.name}' cannot be saved: a tool call's arguments are not plain "
-                f"JSON ({str(exc)[:60]})."
-            ) from None
+        except orjson.JSONEncodeError:
+            payload = _encode_repaired(plain, session.name)
         return payload, session.revision
+
+
+def _encode_repaired(plain: dict[str, Any], name: str) -> bytes:
+    """Second try after orjson refused ``plain``. Text holding UTF-16 surrogates (an emoji
+    streamed in two halves) is stored with pairs joined and lone halves as U+FFFD; anything
+    else JSON cannot hold (an integer over 64 bits, a set) is refused in one line."""
+    try:
+        return orjson.dumps(_join_surrogates(plain), option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError as exc:
+        raise PersistenceError(
+            f"Session '{name}' cannot be saved: it holds a value JSON cannot store, such as a "
+            f"number over 64 bits in a tool call's arguments ({str(exc)[:60]})."
+        ) from None
+
+
+def _join_surrogates(value: Any) -> Any:
+    if type(value) is str:
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        return value
+    if type(value) is dict:
+        return {_join_surrogates(k): _join_surrogates(v) for k, v in value.items()}
+    if type(value) is list:
+        return [_join_surrogates(v) for v in value]
+    return value
 
 
 class _Invalid(Exception):
