@@ -284,7 +284,7 @@ def test_threads_switching_and_adding_at_once() -> None:
 def test_an_all_digit_id_is_found_by_id_and_small_numbers_are_indexes() -> None:
     r = Registry()
     r.add(Session("first", id="12345678"))
-    r.create("second")
+    r.add(Session("second", id="abcdef01"))  # a random id could start with "7"
     assert r.get("12345678").name == "first"
     assert r.get("2").name == "second"
     assert r.get("1234").name == "first"  # not an index in range: a unique id prefix
