@@ -208,3 +208,25 @@ def test_session_html_repr_is_inert(shell, registry) -> None:
     for payload in PAYLOADS:
         session.add_message("assistant", payload)
     assert_inert(session._repr_html_())
+
+
+def test_notebook_markdown_outputs_are_inert_with_raw_html_on() -> None:
+    """A notebook renders Markdown outputs with raw HTML allowed: the session's Markdown repr
+    and transcript must stay inert under such a renderer too."""
+    from markdown_it import MarkdownIt
+
+    from jido_magics.core import Session, transcript
+    from jido_magics.core.safe_markdown import neutralize_markdown
+
+    notebook = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    for payload in PAYLOADS:
+        assert_inert(notebook.render(neutralize_markdown(payload)))
+    session = Session("<img src=x onerror=alert(1)>")
+    for payload in PAYLOADS:
+        reply = session.add_message("assistant", payload, model=payload[:30])
+        session.add_reasoning_step(payload, reply.id)
+        call = session.add_tool_call(payload[:40], {payload: payload}, reply.id)
+        session.update_tool_call(call, "completed", payload)
+    assert_inert(notebook.render(session._repr_markdown_()))
+    document = transcript.transcript_markdown(transcript.snapshot(session))
+    assert_inert(notebook.render(document))
