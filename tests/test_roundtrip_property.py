@@ -237,3 +237,43 @@ def test_what_save_writes_load_reads(tmp_path: Path, monkeypatch, case: str) -> 
         read, value = expected
         assert _same(read(loaded), value)
     assert s.usage.input_tokens <= 2**53 - 1 and s.usage.output_tokens >= 0
+
+
+def _nested(depth: int) -> str:
+    return '{"a":' * depth + "1" + "}" * depth
+
+
+@pytest.mark.parametrize("depth", [300, 2000, 100_000])
+def test_deeply_nested_tool_arguments_from_a_model_are_refused(depth: int) -> None:
+    """A model's arguments nested deeper than a file can hold (orjson stops at 255 levels)
+    would make every later save fail; far deeper ones crashed with RecursionError."""
+    from jido_magics.agents.tools import arguments_from_json
+
+    with pytest.raises(ValueError):
+        arguments_from_json(_nested(depth))
+
+
+def test_nested_tool_arguments_within_the_limit_round_trip(tmp_path: Path) -> None:
+    from jido_magics.agents.tools import MAX_ARGUMENT_DEPTH, arguments_from_json
+    from jido_magics.ui.render import render_tool_calls
+
+    arguments = arguments_from_json(_nested(MAX_ARGUMENT_DEPTH))
+    s = Session("nested")
+    call = s.add_tool_call("t", arguments)
+    store = SessionStore(tmp_path / "n.sessions", keys=KeyRing([KEY]))
+    store.save(s)
+    assert store.load(s.id).tool_calls[0].arguments == arguments
+    assert "<pre>" in render_tool_calls([call])
+
+
+def test_a_tool_call_too_deep_to_show_does_not_break_the_page() -> None:
+    """Arguments given through the Python API are not checked: the page still renders."""
+    from jido_magics.ui.render import render_tool_calls
+
+    deep: dict = {}
+    inner = deep
+    for _ in range(5000):
+        inner["a"] = {}
+        inner = inner["a"]
+    call = Session("deep").add_tool_call("t", deep)
+    assert "too deeply nested" in render_tool_calls([call])

@@ -12,6 +12,9 @@ from typing import Any
 
 #: No tool result is longer than this, whatever the namespace holds.
 MAX_RESULT_CHARS = 6000
+#: Deepest nesting of a model's tool arguments: a session file holds at most 255 levels in
+#: all, and nothing a notebook tool takes needs more than a few.
+MAX_ARGUMENT_DEPTH = 64
 MAX_VARIABLES = 100
 MAX_CELLS = 20
 MAX_CELL_CHARS = 2000
@@ -178,11 +181,31 @@ def _bounded(text: str, *, keep_end: bool = False) -> str:
 
 
 def arguments_from_json(raw: str) -> dict[str, Any]:
-    """Parse a tool call's arguments; raise ``ValueError`` when they are not a JSON object."""
-    value = json.loads(raw) if raw.strip() else {}
+    """Parse a tool call's arguments; raise ``ValueError`` when they are not a JSON object
+    or are nested deeper than :data:`MAX_ARGUMENT_DEPTH` levels."""
+    try:
+        value = json.loads(raw) if raw.strip() else {}
+    except RecursionError:
+        raise ValueError("tool arguments are nested too deeply") from None
     if not isinstance(value, dict):
         raise ValueError("tool arguments must be a JSON object")
+    if _depth_exceeds(value, MAX_ARGUMENT_DEPTH):
+        raise ValueError("tool arguments are nested too deeply")
     return value
+
+
+def _depth_exceeds(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests containers more than ``limit`` levels (no recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item
+        for child in children:
+            if isinstance(child, (dict, list)):
+                if depth + 1 > limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
 
 
 _TOOLS: dict[str, Callable[[dict[str, Any], Mapping[str, Any]], ToolOutcome]] = {

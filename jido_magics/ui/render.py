@@ -318,7 +318,10 @@ def render_tool_calls(calls: Sequence[ToolCall]) -> str:
     noun = "call" if len(calls) == 1 else "calls"
     inner = []
     for call in calls:
-        arguments = json.dumps(call.arguments, ensure_ascii=False, indent=1, default=str)
+        try:
+            arguments = json.dumps(call.arguments, ensure_ascii=False, indent=1, default=str)
+        except (RecursionError, ValueError):  # only arguments given through the Python API
+            arguments = "(arguments too deeply nested to show)"
         result = (
             f"<div>Result:</div><pre>{_escape_limited(call.result)}</pre>"
             if call.result is not None
