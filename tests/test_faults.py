@@ -18,7 +18,7 @@ from reliability import one_line, small_session, snapshot
 from test_persistence import state_of
 
 from jido_magics.core import Session
-from jido_magics.persistence import KeyRing, SessionStore, StoreIOError
+from jido_magics.persistence import KeyRing, PersistenceError, SessionStore, StoreIOError
 
 KEY = bytes(range(32))
 CODES = [errno.ENOSPC, errno.EIO, errno.EACCES]
@@ -227,3 +227,39 @@ def test_autosave_fault_warns_and_keeps_the_session_dirty(shell, registry, workd
     shell.run_line_magic("session", "close")  # saves, then closes
     assert registry.sessions == ()
     assert [m.content for m in SessionStore(path.parent).load(s.id).messages][-1] == "a2"
+
+
+def test_a_save_never_writes_a_file_over_the_size_cap(tmp_path: Path, monkeypatch) -> None:
+    """What save writes, load reads: a session grown past the cap is refused in one line and
+    the old file stays (it used to be written, then refused by every load)."""
+    monkeypatch.chdir(tmp_path)
+    store = SessionStore(tmp_path / "cap.sessions", keys=KeyRing([KEY]), max_bytes=4000)
+    s = small_session()
+    path = store.save(s)
+    before = snapshot(path)
+    s.add_message("assistant", "x" * 5000)
+    memory = _memory(s)
+    with pytest.raises(PersistenceError) as info:
+        store.save(s)
+    text = one_line(info.value)
+    assert "4000-byte limit" in text and "cannot be saved" in text
+    _assert_unchanged(store, s, path, before, memory)
+    assert os.listdir(store.folder) == [path.name]
+    assert store.load(s.id).generation == 1
+
+
+def test_a_refused_save_does_not_set_a_rejected_file_aside(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    store = SessionStore(tmp_path / "cap.sessions", keys=KeyRing([KEY]), max_bytes=4000)
+    s = small_session()
+    path = store.save(s)
+    path.write_bytes(path.read_bytes().replace(b"answer 2", b"answer 3"))  # tampered
+    before = snapshot(path)
+    s.add_message("assistant", "x" * 5000)
+    with pytest.raises(PersistenceError):
+        store.save(s)
+    assert snapshot(path) == before and os.listdir(store.folder) == [path.name]
+    s.add_tool_call("t", {"n": 2**64})  # cannot be encoded either
+    with pytest.raises(PersistenceError):
+        SessionStore(store.folder, keys=store.keys).save(s)
+    assert snapshot(path) == before and os.listdir(store.folder) == [path.name]

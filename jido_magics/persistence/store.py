@@ -182,10 +182,18 @@ class SessionStore:
                         path,
                     )
                 generation = max(session.generation, on_disk, self._seen.get(session_id, 0)) + 1
-                if rejected:
-                    self._set_aside(session_id, path, dir_fd)
                 payload, revision = codec.encode(session, generation, utc_now())
                 parts = envelope_parts(keys, payload)
+                size = sum(len(part) for part in parts)
+                if size > self.max_bytes:  # a file every load would refuse: keep the old one
+                    raise PersistenceError(
+                        f"Session '{session.name}' cannot be saved: it would be {size} bytes, "
+                        f"over the {self.max_bytes}-byte limit of a session file; export it "
+                        "(%session export) and start a new session.",
+                        path,
+                    )
+                if rejected:  # only once the new file can be written
+                    self._set_aside(session_id, path, dir_fd)
                 try:
                     write_atomic(self.folder, name, parts, dir_fd=dir_fd)
                 except OSError as exc:
