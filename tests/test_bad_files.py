@@ -573,3 +573,31 @@ def test_a_save_sets_a_bad_file_aside_and_keeps_its_bytes(corpus: Corpus) -> Non
         ]
         assert len(aside) == 1, case.kind
         assert snapshot(aside[0]) == before, case.kind  # the same file, renamed
+
+
+def test_trusting_each_bad_file_is_one_line_or_a_loadable_file(shell, registry, corpus) -> None:
+    """``%session trust FILE`` on every bad file: a one-line UsageError, or (the user vouched
+    for it) a file this kernel then loads. Nothing else reaches the user."""
+    from jido_magics.interface.extension import extension_for
+
+    store = extension_for(shell).store
+    failures = []
+    trusted = 0
+    for case in corpus.cases:
+        with case.fault() if case.fault else contextlib.nullcontext():
+            try:
+                shell.run_line_magic("session", f"trust {case.session_id}.json")
+            except UsageError as exc:
+                one_line(exc, store.keys)
+                continue
+            except BaseException as exc:
+                failures.append((case.kind, repr(exc)))
+                continue
+        trusted += 1
+        try:
+            store.load(case.session_id)
+        except JidoError as exc:
+            failures.append((case.kind, f"trusted but not loadable: {exc}"))
+    assert failures == [], "\n".join(map(str, failures))
+    assert registry.sessions == ()
+    assert trusted >= 100  # tampered and foreign files the user vouched for
