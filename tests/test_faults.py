@@ -263,3 +263,27 @@ def test_a_refused_save_does_not_set_a_rejected_file_aside(tmp_path: Path, monke
     with pytest.raises(PersistenceError):
         SessionStore(store.folder, keys=store.keys).save(s)
     assert snapshot(path) == before and os.listdir(store.folder) == [path.name]
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_an_unreadable_folder_is_one_line_in_every_magic(shell, registry, workdir, code) -> None:
+    shell.run_line_magic("session", "new listed")
+    registry.active.add_message("user", "x")
+    shell.run_line_magic("session", "save")
+    session_id = registry.active.id
+    shell.run_line_magic("session", "close")
+    before = {p.name: snapshot(p) for p in (workdir / ".sessions").iterdir()}
+    for line in ("resume", "resume listed", f"resume {session_id}", "delete listed"):
+        with (
+            failing("scandir", code, times=100),
+            failing("stat", code, lambda p, *a, **k: ".sessions" in str(p), times=100),
+            failing("lstat", code, lambda p, *a, **k: ".sessions" in str(p), times=100),
+            failing("open", code, lambda p, *a, **k: ".sessions" in str(p), times=100),
+            pytest.raises(UsageError) as info,
+        ):
+            shell.run_line_magic("session", line)
+        assert type(info.value) is UsageError and one_line(info.value), line
+    assert registry.sessions == ()
+    assert {p.name: snapshot(p) for p in (workdir / ".sessions").iterdir()} == before
+    shell.run_line_magic("session", "resume listed")
+    assert registry.active.id == session_id
