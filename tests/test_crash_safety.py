@@ -153,6 +153,7 @@ def test_sigkill_at_random_moments(big: tuple[SessionStore, str]) -> None:
         on_disk = _check(store.folder, session_id, keys, generation)
         outcomes["new" if on_disk > generation else "old"] += 1
         generation = on_disk + 1  # _check saved once more
+    print(f"kill trials intact: {RANDOM_TRIALS} ({outcomes['old']} old, {outcomes['new']} new)")
     assert sum(outcomes.values()) == RANDOM_TRIALS
     assert outcomes["old"] and outcomes["new"], outcomes  # kills landed inside and between saves
 
