@@ -163,9 +163,33 @@ def test_odd_key_files_are_refused_in_one_line(tmp_path: Path, kind: str) -> Non
         )
         path.write_bytes(text)
         path.chmod(int(kind.split()[-1], 8) if kind.startswith("mode") else 0o600)
+        old = time.time() - 3600  # not a key being written right now: refused at once
+        os.utime(path, (old, old))
     started = time.monotonic()
     with pytest.raises(KeyFileError) as info:
         load_or_create_key(path)
     text = str(info.value)
     assert "\n" not in text and key.hex() not in text and key.hex().upper() not in text
-    assert isinstance(info.value, JidoError) and time.monotonic() - started < 30
+    assert isinstance(info.value, JidoError) and time.monotonic() - started < 3
+
+
+def test_a_start_racing_the_creators_write_gets_the_key(tmp_path: Path) -> None:
+    """A kernel that finds the key file created but still empty waits for the creator."""
+    path = tmp_path / "session_key"
+    key = bytes(range(32))
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # the creator, mid-way
+    outcome: list = []
+    reader = threading.Thread(target=lambda: outcome.append(_load_or_error(path)))
+    reader.start()
+    time.sleep(0.2)
+    os.write(fd, key.hex().encode() + b"\n")
+    os.close(fd)
+    reader.join(30)
+    assert outcome == [key]
+
+
+def _load_or_error(path: Path) -> bytes | BaseException:
+    try:
+        return load_or_create_key(path)
+    except BaseException as exc:
+        return exc
