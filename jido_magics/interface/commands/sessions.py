@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from ...core.session import Session
 from ..parsing import CommandParser
+from ..text_table import TextTable
 from . import Command
 from .settings import checked_provider
 
@@ -48,8 +49,8 @@ def saved_state(session: Session) -> str:
     return f"saved (gen {session.generation})" if session.generation else "empty"
 
 
-@dataclass(frozen=True)
-class SessionListing:
+@dataclass(frozen=True, repr=False)  # the table is its repr
+class SessionListing(TextTable):
     """What ``%session list`` returns: its text form is a table of the open sessions."""
 
     rows: tuple[tuple[str, ...], ...]
@@ -77,22 +78,8 @@ class SessionListing:
                 )
         return cls(tuple(rows))
 
-    def __str__(self) -> str:
-        if not self.rows:
-            return "No session is open: create one with %session new NAME."
-        table = [self.HEADERS, *self.rows]
-        widths = [max(len(row[i]) for row in table) for i in range(len(self.HEADERS))]
-        lines = ("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in table)
-        return "\n".join(line.rstrip() for line in lines)
-
-    def __repr__(self) -> str:
-        return str(self)
-
-    def _repr_pretty_(self, printer: object, cycle: bool) -> None:
-        printer.text(str(self))  # type: ignore[attr-defined]
-
-    def __len__(self) -> int:
-        return len(self.rows)
+    def empty_text(self) -> str:
+        return "No session is open: create one with %session new NAME."
 
 
 def _run_list(ext: Extension, args: argparse.Namespace) -> SessionListing:

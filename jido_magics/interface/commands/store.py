@@ -13,6 +13,7 @@ from ...core.ids import is_valid_session_id
 from ...persistence.errors import NoSavedSession, PersistenceError, display_path
 from ...persistence.store import SavedSession, SessionStore
 from ..parsing import CommandParser
+from ..text_table import TextTable
 from . import Command
 
 if TYPE_CHECKING:
@@ -59,8 +60,8 @@ def _run_save(ext: Extension, args: argparse.Namespace) -> None:
 # -- resume ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SavedListing:
+@dataclass(frozen=True, repr=False)  # the table is its repr
+class SavedListing(TextTable):
     """What ``%session resume`` returns without a target: a table of saved sessions."""
 
     folder: str
@@ -88,22 +89,8 @@ class SavedListing:
             )
         return cls(display_path(store.folder), tuple(rows), saved)
 
-    def __str__(self) -> str:
-        if not self.rows:
-            return f"No saved sessions in {self.folder}: save one with %session save."
-        table = [self.HEADERS, *self.rows]
-        widths = [max(len(row[i]) for row in table) for i in range(len(self.HEADERS))]
-        lines = ("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in table)
-        return "\n".join(line.rstrip() for line in lines)
-
-    def __repr__(self) -> str:
-        return str(self)
-
-    def _repr_pretty_(self, printer: object, cycle: bool) -> None:
-        printer.text(str(self))  # type: ignore[attr-defined]
-
-    def __len__(self) -> int:
-        return len(self.rows)
+    def empty_text(self) -> str:
+        return f"No saved sessions in {self.folder}: save one with %session save."
 
 
 def find_saved(store: SessionStore, target: str) -> str:
