@@ -11,25 +11,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from IPython.core.error import UsageError
+from magic_helpers import one_line_usage_error as usage_error
+from magic_helpers import run
 from markdown_it import MarkdownIt
 
 from jido_magics.core import Session
 from jido_magics.core.transcript import PAGE_SIZE
 from jido_magics.export import ExportError, write_new_file
-
-
-def run(shell, line: str):
-    return shell.run_line_magic("session", line)
-
-
-def usage_error(shell, line: str) -> str:
-    with pytest.raises(UsageError) as info:
-        run(shell, line)
-    assert type(info.value) is UsageError
-    message = str(info.value)
-    assert message and "\n" not in message
-    return message
 
 
 def fill(session, count: int, start: int = 0) -> None:

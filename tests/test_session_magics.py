@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from IPython.core.error import UsageError
+from magic_helpers import one_line_usage_error, run
 
 import jido_magics
-
-
-def run(shell, line: str):
-    return shell.run_line_magic("session", line)
 
 
 def names(registry) -> list[str]:
@@ -93,15 +89,6 @@ def test_close_active_and_named(shell, registry, capsys) -> None:
     run(shell, "close a1 --no-save")
     assert names(registry) == ["b2"]
     assert "Closed session 'a1'" in capsys.readouterr().out
-
-
-def one_line_usage_error(shell, line: str) -> str:
-    with pytest.raises(UsageError) as info:
-        run(shell, line)
-    message = str(info.value)
-    assert type(info.value) is UsageError
-    assert message and "\n" not in message and "Traceback" not in message
-    return message
 
 
 @pytest.mark.parametrize(

@@ -10,22 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from IPython.core.error import UsageError
+from magic_helpers import one_line_usage_error, run
 
 from jido_magics.persistence import KeyRing, SessionStore
-
-
-def run(shell, line: str):
-    return shell.run_line_magic("session", line)
-
-
-def one_line_usage_error(shell, line: str) -> str:
-    with pytest.raises(UsageError) as info:
-        run(shell, line)
-    message = str(info.value)
-    assert type(info.value) is UsageError
-    assert message and "\n" not in message and "Traceback" not in message
-    return message
 
 
 def snapshot(registry) -> tuple:

@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 
 import pytest
 from IPython.utils.capture import capture_output
+from magic_helpers import run
 
 from jido_magics.interface.extension import extension_for
 from jido_magics.ui.render import (
@@ -23,10 +24,6 @@ from jido_magics.ui.render import (
 from jido_magics.ui.throttle import Throttle
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
-
-
-def run(shell, line: str):
-    return shell.run_line_magic("session", line)
 
 
 def show_view(shell):
