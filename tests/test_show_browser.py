@@ -7,28 +7,17 @@ code must keep its ``<``. The screenshot goes to ``test-artifacts/show.png``.
 
 from __future__ import annotations
 
-import json
-import os
-import secrets
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-# The JupyterLab harness of the widget's browser test: same server, browser and cell runner.
-from test_browser import (
+from jupyterlab_harness import (
     ARTIFACTS,
     CHROMIUM,
     CHROMIUM_ARGS,
     UI_TIMEOUT_MS,
-    _free_port,
-    _lab_env,
-    _require_browser,
-    _run_all_cells,
-    _stop,
-    _wait_until_serving,
+    run_all_cells,
+    running_lab,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -60,67 +49,10 @@ CELLS = [
 ]
 
 
-def _write_notebook(path: Path) -> None:
-    notebook = {
-        "cells": [
-            {
-                "cell_type": "code",
-                "execution_count": None,
-                "id": f"cell-{i}",
-                "metadata": {},
-                "outputs": [],
-                "source": source,
-            }
-            for i, source in enumerate(CELLS)
-        ],
-        "metadata": {
-            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-            "language_info": {"name": "python"},
-        },
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
-    path.write_text(json.dumps(notebook, indent=1), encoding="utf-8")
-
-
 @pytest.fixture
 def lab(tmp_path: Path) -> Iterator[str]:
-    _require_browser()
-    root = tmp_path / "lab"
-    root.mkdir()
-    _write_notebook(root / "show.ipynb")
-    port, token = _free_port(), secrets.token_hex(16)
-    command = [
-        sys.executable,
-        "-m",
-        "jupyterlab",
-        "--no-browser",
-        "--ServerApp.ip=127.0.0.1",
-        f"--ServerApp.port={port}",
-        "--ServerApp.port_retries=0",
-        f"--ServerApp.token={token}",
-        f"--ServerApp.root_dir={root}",
-        "--LabApp.news_url=",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-    ]
-    if os.geteuid() == 0:
-        command.append("--allow-root")
-    log = tmp_path / "lab.log"
-    with log.open("wb") as log_file:
-        process = subprocess.Popen(
-            command,
-            cwd=root,
-            env=_lab_env(tmp_path),
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        _wait_until_serving(process, f"{base}/api/status?token={token}", log)
-        yield f"{base}/lab/tree/show.ipynb?token={token}"
-    finally:
-        _stop(process)
+    with running_lab(tmp_path, "show.ipynb", CELLS) as (url, _root):
+        yield url
 
 
 def test_show_renders_inert_and_folded_in_jupyterlab(lab: str) -> None:
@@ -141,7 +73,7 @@ def test_show_renders_inert_and_folded_in_jupyterlab(lab: str) -> None:
                 page.goto(lab, wait_until="domcontentloaded")
                 cells = page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell")
                 expect(cells).to_have_count(len(CELLS))
-                _run_all_cells(page, cells)
+                run_all_cells(page, cells)
                 expect(cells.nth(len(CELLS) - 1).locator(".jp-OutputArea")).to_contain_text(
                     "XSS: none"
                 )

@@ -1,0 +1,194 @@
+"""A JupyterLab server on 127.0.0.1 and headless Debian Chromium, for the browser tests.
+
+Chromium missing skips a browser test, unless ``JIDO_REQUIRE_BROWSER=1`` (CI) makes that a
+failure. The server gets the root conftest's environment (key file and Jupyter data in temp)
+plus fresh config, runtime and IPython folders, so nothing of the user's setup takes part.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+LAB_START_TIMEOUT = 120.0  # seconds; a cold JupyterLab on a busy 2-core machine is slow
+UI_TIMEOUT_MS = 120_000
+
+
+def require_browser() -> None:
+    required = os.environ.get("JIDO_REQUIRE_BROWSER") == "1"
+    missing = None
+    if not os.access(CHROMIUM, os.X_OK):
+        missing = f"{CHROMIUM} is not installed (apt-get install chromium)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            missing = "the Python playwright package is not installed"
+    if missing:
+        if required:
+            pytest.fail(f"JIDO_REQUIRE_BROWSER=1 but {missing}.")
+        pytest.skip(f"browser test skipped: {missing}")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def write_notebook(path: Path, cells: list[str]) -> None:
+    notebook = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "id": f"cell-{i}",
+                "metadata": {},
+                "outputs": [],
+                "source": source,
+            }
+            for i, source in enumerate(cells)
+        ],
+        "metadata": {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "language_info": {"name": "python"},
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    path.write_text(json.dumps(notebook, indent=1), encoding="utf-8")
+
+
+def lab_env(home: Path) -> dict[str, str]:
+    """The root conftest's environment (key file and Jupyter data in temp) plus fresh config,
+    runtime and IPython folders, so nothing of the user's setup takes part."""
+    env = dict(os.environ)
+    for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR"):
+        folder = home / name.lower()
+        folder.mkdir()
+        env[name] = str(folder)
+    # No "official Jupyter news?" prompt over the page.
+    labconfig = env["JUPYTER_CONFIG_DIR"] + "/labconfig"
+    os.mkdir(labconfig)
+    Path(labconfig, "page_config.json").write_text(
+        json.dumps({"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}})
+    )
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+@contextmanager
+def running_lab(tmp_path: Path, notebook: str, cells: list[str]) -> Iterator[tuple[str, Path]]:
+    """A JupyterLab server in ``tmp_path`` with one notebook of ``cells``; yields the
+    notebook's URL and the server's folder, and stops the server (and its kernels) after."""
+    require_browser()
+    root = tmp_path / "lab"
+    root.mkdir()
+    write_notebook(root / notebook, cells)
+    port, token = free_port(), secrets.token_hex(16)
+    command = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--ServerApp.token={token}",
+        f"--ServerApp.root_dir={root}",
+        "--LabApp.news_url=",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ]
+    if os.geteuid() == 0:
+        command.append("--allow-root")
+    log = tmp_path / "lab.log"
+    with log.open("wb") as log_file:
+        process = subprocess.Popen(
+            command,
+            cwd=root,
+            env=lab_env(tmp_path),
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: the kernels stop with it
+        )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_until_serving(process, f"{base}/api/status?token={token}", log)
+        yield f"{base}/lab/tree/{notebook}?token={token}", root
+    finally:
+        stop(process)
+
+
+def wait_until_serving(process: subprocess.Popen, url: str, log: Path) -> None:
+    deadline = time.monotonic() + LAB_START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"JupyterLab exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.5)
+    pytest.fail(
+        f"JupyterLab did not start in {LAB_START_TIMEOUT:.0f} s:\n{log.read_text()[-3000:]}"
+    )
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 10)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def run_all_cells(page, cells) -> None:
+    """Run > Run All Cells, again if the first try raced the kernel's start (the cells are
+    idempotent), until the first cell has run."""
+    from playwright.sync_api import expect
+
+    first_prompt = cells.nth(0).locator(".jp-InputPrompt")
+    for _attempt in range(5):
+        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+        try:
+            expect(first_prompt).to_have_text(re.compile(r"\[(\d+|\*)\]"), timeout=30_000)
+            return
+        except AssertionError:
+            continue
+    pytest.fail("JupyterLab never ran the notebook's cells (Run > Run All Cells).")
