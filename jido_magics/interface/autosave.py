@@ -1,5 +1,6 @@
-"""Autosave: write changed sessions after every completed exchange, before a close, and at
-kernel shutdown, while ``SessionMagics.autosave`` is on. Only dirty sessions are written."""
+"""Autosave: write changed sessions after every completed exchange, before a close, at
+kernel shutdown and when the extension is unloaded, while ``SessionMagics.autosave`` is on.
+Only dirty sessions are written."""
 
 from __future__ import annotations
 
@@ -32,9 +33,14 @@ class Autosave:
         return bool(magics is not None and magics.autosave)
 
     def stop(self) -> None:
-        self._unsubscribe()
-        self._remove_close_hook()
-        atexit.unregister(self._at_exit)
+        """Remove every hook. Unloading the extension drops its open sessions, so changed
+        ones are saved first, as at a close or at exit."""
+        try:
+            self._at_exit()
+        finally:
+            self._unsubscribe()
+            self._remove_close_hook()
+            atexit.unregister(self._at_exit)
 
     def _save(self, session: Session) -> None:
         self.extension.store.save(session)

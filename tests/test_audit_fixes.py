@@ -1,0 +1,32 @@
+"""Defects found by the fresh-eyes audit of the contract (DESIGN.md §3–§7), each proved by a
+test that failed before its fix."""
+
+from __future__ import annotations
+
+from magic_helpers import run
+
+
+def test_unload_saves_unsaved_changes_when_autosave_is_on(ipython_shell, workdir) -> None:
+    """``%unload_ext`` drops every open session: with autosave on, their unsaved changes are
+    written first (as at a close or at exit), so a reload and resume loses nothing."""
+    shell = ipython_shell
+    shell.run_line_magic("load_ext", "jido_magics")
+    try:
+        run(shell, "new first")
+        import jido_magics
+
+        session = jido_magics.get_registry().active
+        session.add_message("user", "kept across the reload")
+        run(shell, "rename renamed")
+        run(shell, "new untouched")  # never changed: nothing to write
+    finally:
+        shell.run_line_magic("unload_ext", "jido_magics")
+    shell.run_line_magic("load_ext", "jido_magics")
+    try:
+        run(shell, f"resume {session.id}")
+        resumed = jido_magics.get_registry().active
+        assert resumed.name == "renamed" and not resumed.dirty
+        assert [m.content for m in resumed.messages] == ["kept across the reload"]
+        assert sorted(p.stem for p in (workdir / ".sessions").iterdir()) == [session.id]
+    finally:
+        shell.run_line_magic("unload_ext", "jido_magics")
