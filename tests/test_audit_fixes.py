@@ -30,3 +30,25 @@ def test_unload_saves_unsaved_changes_when_autosave_is_on(ipython_shell, workdir
         assert sorted(p.stem for p in (workdir / ".sessions").iterdir()) == [session.id]
     finally:
         shell.run_line_magic("unload_ext", "jido_magics")
+
+
+SECRET = "sk-proj-AbCdEfGhIjKlMnOpQrSt0123"
+
+
+def test_config_errors_never_echo_an_api_key(shell, capsys) -> None:
+    """A space after ``api_key=`` (or a forgotten ``api_key=``) left the key as a bare word,
+    which the error quoted into the cell output."""
+    from magic_helpers import one_line_usage_error
+
+    run(shell, "new s")
+    for line in (
+        f"config api_key= {SECRET}",
+        f"config {SECRET}",
+        f"config model=x {SECRET}",
+        f"config api_key {SECRET}",
+    ):
+        message = one_line_usage_error(shell, line)
+        assert "KEY=VALUE" in message and SECRET[:12] not in message, message
+    # a bare setting name is still quoted, since it helps and cannot be a secret
+    assert "'model'" in one_line_usage_error(shell, "config model")
+    assert SECRET[:12] not in capsys.readouterr().out

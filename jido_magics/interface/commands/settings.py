@@ -39,12 +39,16 @@ _NUMBERS = {"temperature": float, "max_tokens": int, "context_budget": int}
 def parse_pairs(words: list[str]) -> dict[str, Any]:
     """``KEY=VALUE`` words as SessionConfig changes; ``KEY=`` resets a setting to its default."""
     changes: dict[str, Any] = {}
-    for word in words:
+    for number, word in enumerate(words, 1):
         key, equals, raw = word.partition("=")
         key = ALIASES.get(key.strip().lower(), key.strip().lower())
         if not equals or not key:
+            # A bare word may be a value cut off by a space (api_key= sk-...): quote it only
+            # when it is a setting's name, so an API key never reaches the output.
+            shown = f"'{key}'" if key in KEYS and not equals else f"word {number}"
             raise InvalidConfig(
-                f"Cannot read '{shorten(word, 40)}': write KEY=VALUE, e.g. temperature=0.2."
+                f"Cannot read {shown}: write KEY=VALUE (no spaces around '='), "
+                "e.g. temperature=0.2."
             )
         if key not in KEYS:
             raise InvalidConfig(
