@@ -52,3 +52,32 @@ def test_config_errors_never_echo_an_api_key(shell, capsys) -> None:
     # a bare setting name is still quoted, since it helps and cannot be a secret
     assert "'model'" in one_line_usage_error(shell, "config model")
     assert SECRET[:12] not in capsys.readouterr().out
+
+
+def test_reloading_the_extension_does_not_forget_generations(ipython_shell, workdir) -> None:
+    """The kernel, not one load of the extension, remembers the generations it saw: after
+    ``%unload_ext`` + ``%load_ext`` an older copy put back is still refused as stale."""
+    from magic_helpers import one_line_usage_error
+
+    import jido_magics
+
+    shell = ipython_shell
+    shell.run_line_magic("load_ext", "jido_magics")
+    try:
+        run(shell, "new s")
+        session = jido_magics.get_registry().active
+        session.add_message("user", "one")
+        path = run(shell, "save") or workdir / ".sessions" / f"{session.id}.json"
+        first = path.read_bytes()
+        session.add_message("user", "two")
+        run(shell, "save")
+    finally:
+        shell.run_line_magic("unload_ext", "jido_magics")
+    path.write_bytes(first)  # a rollback to generation 1
+    shell.run_line_magic("load_ext", "jido_magics")
+    try:
+        message = one_line_usage_error(shell, f"resume {session.id}")
+        assert "older than generation 2" in message
+        assert jido_magics.get_registry().sessions == () and path.read_bytes() == first
+    finally:
+        shell.run_line_magic("unload_ext", "jido_magics")

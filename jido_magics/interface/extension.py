@@ -18,6 +18,9 @@ PROVIDER_ENV = "JIDO_MAGICS_PROVIDER"
 MODEL_ENV = "JIDO_MAGICS_MODEL"
 
 _extensions: dict[int, Extension] = {}
+#: Stores by (folder, key file) for the life of the process, i.e. the kernel: what a store
+#: remembers (generations seen, files it wrote) must outlive an unload and reload.
+_stores: dict[tuple[Path, Path], SessionStore] = {}
 
 
 class Extension:
@@ -31,7 +34,6 @@ class Extension:
         #: The ``%session ui`` widget (a ``jido_magics.ui.view.SessionView``), made on first use.
         self.session_view: Any = None
         self._cleanups: list[Callable[[], None]] = []
-        self._stores: dict[Any, Any] = {}  # SessionStore by folder, so each keeps its memory
         self._stores_cwd: Path | None = None
 
     def default_config(self) -> SessionConfig:
@@ -48,6 +50,7 @@ class Extension:
     def store(self) -> SessionStore:
         """The store of this notebook's sessions: ``magics.sessions_dir`` when set, else the
         folder beside the notebook (see ``persistence.location``). Made on first use."""
+        from ..persistence.keys import default_key_path
         from ..persistence.location import sessions_folder
         from ..persistence.store import SessionStore
 
@@ -58,9 +61,10 @@ class Extension:
             user_ns=getattr(self.shell, "user_ns", None),
             cwd=self._stores_cwd,
         )
-        store = self._stores.get(folder)
+        key = (folder, default_key_path())
+        store = _stores.get(key)
         if store is None:
-            store = self._stores.setdefault(folder, SessionStore(folder))
+            store = _stores.setdefault(key, SessionStore(folder))
         return store
 
     def add_cleanup(self, cleanup: Callable[[], None]) -> None:
