@@ -81,3 +81,35 @@ def test_reloading_the_extension_does_not_forget_generations(ipython_shell, work
         assert jido_magics.get_registry().sessions == () and path.read_bytes() == first
     finally:
         shell.run_line_magic("unload_ext", "jido_magics")
+
+
+def test_openai_provider_needs_no_httpx_of_its_own(chat_server, monkeypatch) -> None:
+    """``httpx`` is no dependency of jido_magics (recent ``openai`` SDKs use ``httpx2``): on a
+    machine without it every openai exchange failed with "No module named 'httpx'". The
+    provider uses what the SDK exports, and still names timeouts and broken connections."""
+    import importlib.util
+    import sys
+
+    import pytest
+    import sse_server as sse
+
+    from jido_magics import Registry
+    from jido_magics.agents import ChatFailed
+    from jido_magics.agents.exchange import send_message
+
+    if importlib.util.find_spec("httpx2") is None:
+        pytest.skip("this openai SDK is built on httpx itself")
+    monkeypatch.setitem(sys.modules, "httpx", None)  # as if it were not installed
+    monkeypatch.setenv("JIDO_MAGICS_TIMEOUT", "0.5")
+    session = Registry().create("r", provider="openai", model="m", base_url=chat_server.url)
+    chat_server.push(sse.reply("Fine ", "here."))
+    assert send_message(session, "hi").content == "Fine here."
+    for response, reason in (
+        (sse.Stream([sse.content("Half "), sse.content("way")], stall_after=1), "timeout"),
+        (sse.Stream([sse.content("Pa"), sse.content("rt")], drop_after=1), "broke during"),
+    ):
+        chat_server.push(response)
+        with pytest.raises(ChatFailed) as caught:
+            send_message(session, "again")
+        assert reason in str(caught.value), str(caught.value)
+        assert session.messages[-1].status == "error"

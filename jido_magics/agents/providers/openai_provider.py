@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -86,7 +87,6 @@ class OpenAIProvider:
         resolve_endpoint(config)
 
     def stream(self, request: ChatRequest) -> Iterator[ProviderEvent]:
-        import httpx
         import openai
 
         config = request.config
@@ -96,7 +96,7 @@ class OpenAIProvider:
             base_url=endpoint.base_url,
             api_key=endpoint.api_key,
             max_retries=0,  # a failure is reported at once; the user decides to retry
-            timeout=httpx.Timeout(endpoint.read_timeout, connect=CONNECT_TIMEOUT),
+            timeout=openai.Timeout(endpoint.read_timeout, connect=CONNECT_TIMEOUT),
         )
         body: dict[str, Any] = {
             "model": config.model,
@@ -188,11 +188,11 @@ def _request(pending: _PendingCall, index: int) -> ToolCallRequest:
 
 def _describe(exc: BaseException, endpoint: Endpoint, *, during_reply: bool = False) -> str:
     """One line naming what went wrong and what to do, with no secret in it."""
-    import httpx
     import openai
 
     where = endpoint.base_url
-    if isinstance(exc, openai.APITimeoutError) or isinstance(exc, httpx.TimeoutException):
+    timeouts, transport_errors = _http_errors()
+    if isinstance(exc, (openai.APITimeoutError, *timeouts)):
         text = (
             f"No answer from {where} within {endpoint.read_timeout:g} s (timeout); "
             f"try again, or raise {TIMEOUT_ENV}."
@@ -204,7 +204,7 @@ def _describe(exc: BaseException, endpoint: Endpoint, *, during_reply: bool = Fa
         )
     elif isinstance(exc, openai.APIStatusError):
         text = f"{where} answered HTTP {exc.status_code}: {_server_message(exc)}"
-    elif isinstance(exc, openai.APIConnectionError | httpx.TransportError):
+    elif isinstance(exc, (openai.APIConnectionError, *transport_errors)):
         cause = exc.__cause__ or exc
         if during_reply:
             text = f"The connection to {where} broke during the reply: {cause}"
@@ -217,6 +217,18 @@ def _describe(exc: BaseException, endpoint: Endpoint, *, during_reply: bool = Fa
     else:
         text = f"The reply from {where} could not be read: {type(exc).__name__}: {exc}"
     return redact(" ".join(text.split()), endpoint.api_key)
+
+
+def _http_errors() -> tuple[tuple[type, ...], tuple[type, ...]]:
+    """Timeout and transport error classes of the HTTP libraries the SDK has loaded: openai
+    1.x uses ``httpx``, later versions ``httpx2``. Neither is a dependency of ours, so only
+    modules already imported are looked at."""
+    modules = [sys.modules.get(name) for name in ("httpx2", "httpx")]
+    loaded = [m for m in modules if m is not None]
+    return (
+        tuple(m.TimeoutException for m in loaded if hasattr(m, "TimeoutException")),
+        tuple(m.TransportError for m in loaded if hasattr(m, "TransportError")),
+    )
 
 
 def _server_message(exc: Any) -> str:
