@@ -179,3 +179,33 @@ def test_real_kernel_saves_beside_the_notebook_and_at_shutdown(tmp_path) -> None
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
+
+
+def test_chat_lines_inside_string_literals_are_left_alone(shell) -> None:
+    """The ``%chat`` input transform rewrote every line starting with ``%chat``, also inside a
+    triple-quoted string, silently changing the user's data; real ``%chat`` lines around such
+    strings (apostrophes included) still run."""
+    import jido_magics
+
+    source = (
+        'doc = """Usage:\n'
+        "%chat hello\n"
+        '"""\n'
+        "other = '''\n"
+        "  %chat indented, it's text\n"
+        "'''\n"
+        "def f():\n"
+        '    """Docstring with\n'
+        "    %chat inside\n"
+        '    """\n'
+        "%chat it's a real one\n"
+        "text = \"a '''quote''' in a string\"  # and ''' in a comment\n"
+        "%chat second real one\n"
+    )
+    result = shell.run_cell(source, store_history=True)
+    assert result.success, result.error_in_exec or result.error_before_exec
+    assert shell.user_ns["doc"] == "Usage:\n%chat hello\n"
+    assert shell.user_ns["other"] == "\n  %chat indented, it's text\n"
+    assert "%chat inside" in shell.user_ns["f"].__doc__
+    sent = [m.content for m in jido_magics.get_registry().active.messages if m.role == "user"]
+    assert sent == ["it's a real one", "second real one"]

@@ -168,16 +168,56 @@ def protect_chat_lines(lines: list[str]) -> list[str]:
     if not lines or lines[0].lstrip().startswith("%%"):
         return lines
     changed = []
+    open_string: str | None = None  # the quotes of a triple-quoted string left open
     for line in lines:
         body = line.rstrip("\r\n")
-        match = _CHAT_LINE.fullmatch(body)
+        match = None if open_string else _CHAT_LINE.fullmatch(body)
         if match is None:
+            open_string = _open_triple_quote(body, open_string)
             changed.append(line)
             continue
         indent, rest = match.groups()
         ending = line[len(body) :] or ""
         changed.append(f"{indent}get_ipython().run_line_magic('chat', {rest.strip()!r}){ending}")
     return changed
+
+
+def _open_triple_quote(line: str, open_string: str | None) -> str | None:
+    """The triple quote still open at the end of ``line`` of Python code, given the one open
+    at its start: lines inside a multi-line string are text, never a ``%chat`` line."""
+    i, end = 0, len(line)
+    while i < end:
+        if open_string:
+            close = line.find(open_string, i)
+            while close > 0 and _escaped(line, close):
+                close = line.find(open_string, close + 1)
+            if close < 0:
+                return open_string
+            i, open_string = close + 3, None
+            continue
+        char = line[i]
+        if char == "#":
+            return None
+        if char in "'\"":
+            if line.startswith(char * 3, i):
+                open_string, i = char * 3, i + 3
+                continue
+            close = line.find(char, i + 1)
+            while close > 0 and _escaped(line, close):
+                close = line.find(char, close + 1)
+            if close < 0:
+                return None  # an unterminated one-line string ends with its line
+            i = close
+        i += 1
+    return open_string
+
+
+def _escaped(line: str, index: int) -> bool:
+    """Whether the character at ``index`` follows an odd number of backslashes."""
+    count = 0
+    while index - count > 0 and line[index - count - 1] == "\\":
+        count += 1
+    return count % 2 == 1
 
 
 def install_input_transform(shell: Any) -> Callable[[], None]:
