@@ -4,6 +4,7 @@ schema check of loaded data before any record is built. API keys are never writt
 from __future__ import annotations
 
 import re
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,21 @@ _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z")
 # (one line per stamp: the count of newlines must match, so no stamp can hide one).
 _UTC_NOW_SHAPE = b"0000-00-00T00:00:00.000000Z\n"
 _DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
+# Loaded roles and statuses are replaced by these constants (one string each, not one per
+# message); a lookup that fails is an unknown value.
+_ROLES = {role: role for role in ROLES}
+_STATUSES = {status: status for status in MESSAGE_STATUSES}
+_MESSAGE_FIELDS = (
+    "id",
+    "role",
+    "content",
+    "created_at",
+    "model",
+    "usage",
+    "tool_call_id",
+    "status",
+)
+_USAGE_FIELDS = ("input_tokens", "output_tokens")
 
 
 def encode(session: Session, generation: int, saved_at: str) -> tuple[bytes, int]:
@@ -159,16 +175,17 @@ def decode(data: Any, path: Path, *, caps: Caps | None = None) -> Session:
         ) from None
 
 
-def check_canonical(data: Any, payload: bytes | memoryview, path: Path) -> None:
-    """Refuse a payload that is not exactly what ``encode`` writes for the data it holds.
+def check_canonical(data: Any, file: bytes, start: int, end: int, path: Path) -> None:
+    """Refuse a payload (``file[start:end]``) that is not exactly what ``encode`` writes for
+    the data it holds.
 
     Duplicate keys, extra spaces, escapes or key order would let another JSON reader see
-    something else than this one in the same signed bytes. Costs one ``orjson.dumps``.
+    something else than this one in the same signed bytes. Costs one ``orjson.dumps`` and one
+    ``memcmp`` (``startswith`` compares in place: no copy of the payload).
     """
     try:
         written = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
-        # bytes == memoryview compares item by item (40x slower than a copy and a memcmp)
-        canonical = len(written) == len(payload) and written == bytes(payload)
+        canonical = len(written) == end - start and file.startswith(written, start)
     except orjson.JSONEncodeError:
         canonical = False
     if not canonical:
@@ -240,9 +257,120 @@ def _list(data: dict[str, Any], key: str) -> list[Any]:
 
 
 def _messages(items: list[Any]) -> list[Message]:
-    # The hot loop of a load (up to 1000 messages): exactly 8 fields, all found, means the
-    # field set is right; times are checked together at the end (see _first_bad_time), and
-    # any earlier bad time is reported first, as an item-by-item check would.
+    # The hot loop of a load (up to 1000 messages). The fast path accepts only what the checked
+    # path accepts and builds equal records; on anything unusual it gives up and the checked
+    # path runs from the start, so errors (and which message they name) stay the same.
+    built = _messages_fast(items)
+    return built if built is not None else _messages_checked(items)
+
+
+#: The records built without their ``__init__``: a new field or a ``__post_init__`` must be
+#: handled in :func:`_messages_fast` first (they would be skipped silently). ``Usage``'s
+#: ``__post_init__`` only clamps counts to ``0..MAX_COUNT``, which the fast path requires.
+if (
+    tuple(f.name for f in fields(Message)) != _MESSAGE_FIELDS
+    or hasattr(Message, "__post_init__")
+    or tuple(f.name for f in fields(Usage)) != _USAGE_FIELDS
+):  # pragma: no cover - guards a change in core.records
+    raise ImportError("codec._messages_fast does not match core.records.Message")
+
+
+def _messages_fast(
+    items: list[Any],
+    *,
+    _new: Any = object.__new__,  # bound as defaults: locals are the fastest names in the loop
+    _dict: type = dict,
+    _str: type = str,
+    _int: type = int,
+    _max: int = MAX_COUNT,
+    _roles: dict[str, str] = _ROLES,
+    _statuses: dict[str, str] = _STATUSES,
+) -> list[Message] | None:
+    """The records of a well-formed message list, or None for anything else.
+
+    Every check of :func:`_messages_checked` is made, in one pass, on each item: a dict of
+    exactly the 8 fields, text where text is due, a known role and status, a valid usage;
+    times together at the end. Records get their slots set directly (``object.__new__``):
+    a validated value needs no ``__init__`` call, which costs a third of the loop.
+    """
+    built: list[Message] = []
+    stamps: list[str] = []
+    keep = built.append
+    stamp = stamps.append
+    k_id, k_role, k_content, k_created_at, k_model, k_usage, k_tool_call_id, k_status = (
+        _parser_keys(items[0] if items else None, _MESSAGE_FIELDS)
+    )
+    k_input, k_output = _USAGE_FIELDS
+    try:
+        for item in items:
+            if type(item) is not _dict or len(item) != 8:
+                return None
+            # A missing field raises KeyError: with 8 fields all found, the set is exact.
+            message_id = item[k_id]
+            content = item[k_content]
+            model = item[k_model]
+            tool_call_id = item[k_tool_call_id]
+            usage = item[k_usage]
+            if (
+                type(message_id) is not _str
+                or type(content) is not _str
+                or (model is not None and type(model) is not _str)
+                or (tool_call_id is not None and type(tool_call_id) is not _str)
+            ):
+                return None
+            if usage is not None:
+                if type(usage) is not _dict or len(usage) != 2:
+                    return None
+                input_tokens = usage[k_input]
+                output_tokens = usage[k_output]
+                if (
+                    type(input_tokens) is not _int
+                    or type(output_tokens) is not _int
+                    or not 0 <= input_tokens <= _max
+                    or not 0 <= output_tokens <= _max
+                ):
+                    return None
+                usage = _new(Usage)
+                usage.input_tokens = input_tokens
+                usage.output_tokens = output_tokens
+            message = _new(Message)
+            message.id = message_id
+            # The shared constant for the role and status (KeyError, or TypeError for a list
+            # or dict, when unknown): equal values, and 1000 fewer small strings held.
+            message.role = _roles[item[k_role]]
+            message.content = content
+            message.created_at = created_at = item[k_created_at]
+            message.model = model
+            message.usage = usage
+            message.tool_call_id = tool_call_id
+            message.status = _statuses[item[k_status]]
+            stamp(created_at)
+            keep(message)
+    except (KeyError, TypeError):
+        return None
+    try:  # a time that is not text makes join raise
+        if not _all_utc_now_form(stamps):
+            return None
+    except TypeError:
+        return None
+    return built
+
+
+def _parser_keys(sample: Any, names: tuple[str, ...]) -> tuple[str, ...]:
+    """``names``, each replaced by the equal key object of ``sample`` (a dict the parser made)
+    when it has one. orjson hands every dict of a payload the same key objects, and a dict
+    lookup with the very object skips comparing strings: a fifth of the loop above. Lookups
+    find the same entries either way (keys are compared by value when not the same object)."""
+    if type(sample) is not dict:
+        return names
+    own = {key: key for key in sample}
+    return tuple(own.get(name, name) for name in names)
+
+
+def _messages_checked(items: list[Any]) -> list[Message]:
+    """The records of a message list, or :class:`_Invalid` naming the first bad message."""
+    # Times are checked together at the end (see _first_bad_time), and any earlier bad time
+    # is reported first, as an item-by-item check would.
     built: list[Message] = []
     stamps: list[str] = []
     for index, item in enumerate(items):
@@ -274,7 +402,16 @@ def _messages(items: list[Any]) -> list[Message]:
                 _check_times(stamps)
                 raise
         built.append(
-            Message(message_id, role, content, created_at, model, usage, tool_call_id, status)
+            Message(
+                message_id,
+                _ROLES[role],
+                content,
+                created_at,
+                model,
+                usage,
+                tool_call_id,
+                _STATUSES[status],
+            )
         )
     _check_times(stamps)
     return built
@@ -286,20 +423,28 @@ def _check_times(stamps: list[str]) -> None:
         raise _Invalid(f"messages[{index}] has a bad value")
 
 
-def _first_bad_time(stamps: list[str]) -> int | None:
-    """Index of the first string that is not a timestamp, or None.
-
-    Fast path: when every stamp has the exact form ``utc_now`` writes (ASCII digits, 6
-    fractional digits), one translate and one comparison check them all. Anything else is
-    checked one by one with the full pattern, so the result is the same either way.
-    """
+def _all_utc_now_form(stamps: list[str]) -> bool:
+    """True when every stamp has the exact form ``utc_now`` writes (ASCII digits, 6
+    fractional digits): one join, one translate and one comparison for them all. Every line
+    of the joined text must match, and the count of lines too, so no stamp can hide one.
+    Raises TypeError when a stamp is not text."""
     try:
         joined = "\n".join(stamps).encode("ascii")
     except UnicodeEncodeError:
-        pass
-    else:
-        if (joined + b"\n").translate(_DIGITS_TO_ZERO) == _UTC_NOW_SHAPE * len(stamps):
-            return None
+        return False
+    if not stamps:
+        return True
+    return (joined + b"\n").translate(_DIGITS_TO_ZERO) == _UTC_NOW_SHAPE * len(stamps)
+
+
+def _first_bad_time(stamps: list[str]) -> int | None:
+    """Index of the first string that is not a timestamp, or None.
+
+    Fast path: :func:`_all_utc_now_form`. Anything else is checked one by one with the full
+    pattern, so the result is the same either way.
+    """
+    if _all_utc_now_form(stamps):
+        return None
     for index, stamp in enumerate(stamps):
         if not _is_time(stamp):
             return index

@@ -60,11 +60,15 @@ def seal(keys: KeyRing, payload: bytes) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class Envelope:
-    """A structurally valid envelope; ``payload`` is a view into the bytes read."""
+    """A structurally valid envelope; ``payload`` is a view into the bytes read, ``data``,
+    from ``start`` to ``end``."""
 
     kid: str
     sig: bytes
     payload: memoryview
+    data: bytes
+    start: int
+    end: int
 
 
 def open_envelope(data: bytes, path: Path) -> Envelope:
@@ -78,7 +82,8 @@ def open_envelope(data: bytes, path: Path) -> Envelope:
         and data.find(b"\n", _PAYLOAD_START) == end + 1
     ):
         payload = memoryview(data)[_PAYLOAD_START:end]
-        return Envelope(head.group(1).decode("ascii"), head.group(2), payload)
+        kid = head.group(1).decode("ascii")
+        return Envelope(kid, head.group(2), payload, data, _PAYLOAD_START, end)
     label = display_path(path)
     match = _ENVELOPE.fullmatch(data)
     if match is None:
@@ -95,7 +100,8 @@ def open_envelope(data: bytes, path: Path) -> Envelope:
             path,
         )
     start, end = match.span(3)
-    return Envelope(match.group(1).decode("ascii"), match.group(2), memoryview(data)[start:end])
+    payload = memoryview(data)[start:end]
+    return Envelope(match.group(1).decode("ascii"), match.group(2), payload, data, start, end)
 
 
 def verify(envelope: Envelope, keys: KeyRing, path: Path) -> None:

@@ -306,7 +306,7 @@ class SessionStore:
                 "from a backup.",
                 path,
             ) from None
-        codec.check_canonical(parsed, envelope.payload, path)
+        codec.check_canonical(parsed, data, envelope.start, envelope.end, path)
         return parsed, fingerprint, envelope.sig
 
     def _read_bounded(self, path: Path, dir_fd: int | None = None) -> tuple[bytes, str]:
@@ -480,7 +480,7 @@ class SessionStore:
                 "ask its author for a good copy.",
                 source,
             ) from None
-        codec.check_canonical(parsed, envelope.payload, source)
+        codec.check_canonical(parsed, data, envelope.start, envelope.end, source)
         session = codec.decode(parsed, source)
         target = self.path_for(session.id)
         in_place = source.parent == self.folder.absolute() and source.name == target.name
