@@ -3,6 +3,8 @@ test that failed before its fix."""
 
 from __future__ import annotations
 
+import json
+
 from magic_helpers import run
 
 
@@ -209,3 +211,47 @@ def test_chat_lines_inside_string_literals_are_left_alone(shell) -> None:
     assert "%chat inside" in shell.user_ns["f"].__doc__
     sent = [m.content for m in jido_magics.get_registry().active.messages if m.role == "user"]
     assert sent == ["it's a real one", "second real one"]
+
+
+def test_tool_results_never_carry_the_api_key(chat_server, tmp_path, monkeypatch) -> None:
+    """A key typed in a cell (``%session config api_key=...``) or held in a variable reached
+    the model through ``read_recent_cells`` / ``describe_variable``, and the tool results were
+    kept in the session, its saved file and its exports. Tool results hide it."""
+    import sse_server as sse
+
+    from jido_magics import Registry
+    from jido_magics.agents.exchange import send_message
+    from jido_magics.export import render
+    from jido_magics.persistence import KeyRing, SessionStore
+
+    other = "sk-env-ZyXwVuTsRqPoNm9876"
+    monkeypatch.setenv("OPENAI_API_KEY", other)
+    session = Registry().create(
+        "r", provider="openai", model="m", base_url=chat_server.url, api_key=SECRET
+    )
+    namespace = {
+        "In": ["", f"%session config api_key={SECRET}", f"os.environ['X'] = '{other}'"],
+        "key": SECRET,
+    }
+    chat_server.push(
+        sse.Stream(
+            [
+                sse.tool_call(0, "call_a", "read_recent_cells", '{"count": 5}'),
+                sse.tool_call(1, "call_b", "describe_variable", '{"name": "key"}'),
+                sse.finish("tool_calls"),
+            ]
+        ),
+        sse.reply("Done."),
+    )
+    assert send_message(session, "What did I run?", namespace=namespace).content == "Done."
+    results = [call.result or "" for call in session.tool_calls]
+    assert len(results) == 2 and all("[key hidden]" in r for r in results), results
+    path = SessionStore(tmp_path, keys=KeyRing([b"k" * 32])).save(session)
+    for text in (
+        json.dumps(chat_server.requests[-1]),
+        "".join(m.content for m in session.messages),
+        "".join(results),
+        path.read_text(),
+        render(session, "md").decode(),
+    ):
+        assert SECRET not in text and other not in text
