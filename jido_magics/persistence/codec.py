@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import fields
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -291,18 +292,19 @@ def _messages_fast(
     Every check of :func:`_messages_checked` is made, in one pass, on each item: a dict of
     exactly the 8 fields, text where text is due, a known role and status, a valid usage;
     times together at the end. Records get their slots set directly (``object.__new__``):
-    a validated value needs no ``__init__`` call, which costs a third of the loop.
+    a validated value needs no ``__init__`` call, which cost a third of the loop.
     """
-    built: list[Message] = []
     stamps: list[str] = []
-    keep = built.append
     stamp = stamps.append
     k_id, k_role, k_content, k_created_at, k_model, k_usage, k_tool_call_id, k_status = (
         _parser_keys(items[0] if items else None, _MESSAGE_FIELDS)
     )
     k_input, k_output = _USAGE_FIELDS
+    # All records made at once (in C), then filled: no call and no append per message. They
+    # are only returned once every one is filled and checked.
+    built: list[Message] = list(map(_new, repeat(Message, len(items))))
     try:
-        for item in items:
+        for item, message in zip(items, built, strict=True):
             if type(item) is not _dict or len(item) != 8:
                 return None
             # A missing field raises KeyError: with 8 fields all found, the set is exact.
@@ -333,7 +335,6 @@ def _messages_fast(
                 usage = _new(Usage)
                 usage.input_tokens = input_tokens
                 usage.output_tokens = output_tokens
-            message = _new(Message)
             message.id = message_id
             # The shared constant for the role and status (KeyError, or TypeError for a list
             # or dict, when unknown): equal values, and 1000 fewer small strings held.
@@ -345,7 +346,6 @@ def _messages_fast(
             message.tool_call_id = tool_call_id
             message.status = _statuses[item[k_status]]
             stamp(created_at)
-            keep(message)
     except (KeyError, TypeError):
         return None
     try:  # a time that is not text makes join raise
