@@ -255,3 +255,23 @@ def test_tool_results_never_carry_the_api_key(chat_server, tmp_path, monkeypatch
         render(session, "md").decode(),
     ):
         assert SECRET not in text and other not in text
+
+
+def test_resume_as_the_eleventh_session_is_one_line_and_loses_nothing(
+    shell, registry, workdir
+) -> None:
+    from magic_helpers import one_line_usage_error
+
+    run(shell, "new kept")
+    registry.active.add_message("user", "saved text")
+    run(shell, "close kept")  # autosaved first
+    for i in range(10):
+        run(shell, f"new open{i}")
+    path = next((workdir / ".sessions").iterdir())
+    before = (path.read_bytes(), [s.name for s in registry.sessions], registry.active)
+    message = one_line_usage_error(shell, "resume kept")
+    assert "10 sessions are open" in message and "close one first" in message
+    assert (path.read_bytes(), [s.name for s in registry.sessions], registry.active) == before
+    run(shell, "close open9")
+    run(shell, "resume kept")
+    assert [m.content for m in registry.active.messages] == ["saved text"]
