@@ -159,6 +159,7 @@ class StreamPrinter:
 
 
 _CHAT_LINE = re.compile(r"([ \t]*)%chat(?=[ \t]|$)(.*)")
+_STRING_OR_COMMENT = re.compile(r"[\"'#]")
 
 
 def protect_chat_lines(lines: list[str]) -> list[str]:
@@ -167,6 +168,8 @@ def protect_chat_lines(lines: list[str]) -> list[str]:
     A cell run by a cell magic (``%%chat``, ``%%bash``...) is left alone."""
     if not lines or lines[0].lstrip().startswith("%%"):
         return lines
+    if not any("%chat" in line for line in lines):
+        return lines  # most cells: no scan of their code
     changed = []
     open_string: str | None = None  # the quotes of a triple-quoted string left open
     for line in lines:
@@ -195,6 +198,10 @@ def _open_triple_quote(line: str, open_string: str | None) -> str | None:
                 return open_string
             i, open_string = close + 3, None
             continue
+        found = _STRING_OR_COMMENT.search(line, i)
+        if found is None:
+            return None
+        i = found.start()
         char = line[i]
         if char == "#":
             return None
