@@ -2,8 +2,8 @@
 
 Load order (never parse what is not verified): ``lstat`` (a regular file, no symlink, within
 the size cap) → bounded read → strict envelope match → key by ``kid`` → ``compare_digest`` →
-parse → schema → ``session_id`` equals the file's id → generation not older than one this store
-already saw. Saves are atomic (see :mod:`.atomic`), locked per session in this process and per
+parse → schema → canonical form (the bytes are what a save writes for the data) →
+``session_id`` equals the file's id → generation not older than one this store already saw. Saves are atomic (see :mod:`.atomic`), locked per session in this process and per
 folder across processes, and refuse to overwrite a newer generation unless forced.
 """
 
@@ -15,7 +15,6 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 import orjson
 
@@ -223,8 +222,8 @@ class SessionStore:
         if known is not None and known.fingerprint == _fingerprint(info):
             return known.generation, False, True
         try:
-            data, _, sig = self._read_verified(path, dir_fd)
-            on_disk = codec.decode(data, path)  # whatever a load would refuse is set aside
+            # whatever a load would refuse is set aside
+            on_disk, _, _, sig = self._read_verified(path, dir_fd)
         except NoSavedSession:
             return 0, False, False
         except RejectedFile:
@@ -272,8 +271,7 @@ class SessionStore:
         """
         path = self.path_for(session_id)
         with self._id_lock(session_id):
-            data, fingerprint, sig = self._read_verified(path)
-            session = codec.decode(data, path, caps=caps)
+            session, _, fingerprint, sig = self._read_verified(path, caps=caps)
             if session.id != session_id:
                 raise MismatchedId(
                     f"{display_path(path)} holds session {session.id}, not {session_id} (it was "
@@ -292,9 +290,11 @@ class SessionStore:
             self._known[session_id] = _Known(fingerprint, session.generation, sig[:16])
         return session
 
-    def _read_verified(self, path: Path, dir_fd: int | None = None) -> tuple[Any, str, bytes]:
-        """The parsed payload of ``path``, its fingerprint and signature, after every check
-        above."""
+    def _read_verified(
+        self, path: Path, dir_fd: int | None = None, *, caps: Caps | None = None
+    ) -> tuple[Session, str, str, bytes]:
+        """The session in ``path`` (built with ``caps``), its ``saved_at``, the file's
+        fingerprint and signature, after every check above but the id and generation."""
         data, fingerprint = self._read_bounded(path, dir_fd)
         envelope = open_envelope(data, path)
         verify(envelope, self.keys, path)
@@ -306,8 +306,11 @@ class SessionStore:
                 "from a backup.",
                 path,
             ) from None
+        # The schema first, while the parser's output is still in the CPU cache (the canonical
+        # check's output would push it out); both run before anything is returned.
+        session = codec.decode(parsed, path, caps=caps)
         codec.check_canonical(parsed, data, envelope.start, envelope.end, path)
-        return parsed, fingerprint, envelope.sig
+        return session, parsed["saved_at"], fingerprint, envelope.sig
 
     def _read_bounded(self, path: Path, dir_fd: int | None = None) -> tuple[bytes, str]:
         """Read a regular file (no symlink) of at most ``max_bytes``."""
@@ -392,8 +395,7 @@ class SessionStore:
         except OSError:
             modified_at = ""
         try:
-            data, _, _ = self._read_verified(path)
-            session = codec.decode(data, path)
+            session, saved_at, _, _ = self._read_verified(path)
             if session.id != session_id:
                 raise MismatchedId(
                     f"{display_path(path)} holds session {session.id}, not {session_id}: rename "
@@ -411,7 +413,7 @@ class SessionStore:
             STATUS_STALE if session.generation < seen else STATUS_OK,
             name=session.name,
             generation=session.generation,
-            saved_at=data["saved_at"],
+            saved_at=saved_at,
             message_count=len(session.messages),
             modified_at=modified_at,
         )
@@ -480,8 +482,8 @@ class SessionStore:
                 "ask its author for a good copy.",
                 source,
             ) from None
+        session = codec.decode(parsed, source)  # in the order of a load
         codec.check_canonical(parsed, data, envelope.start, envelope.end, source)
-        session = codec.decode(parsed, source)
         target = self.path_for(session.id)
         in_place = source.parent == self.folder.absolute() and source.name == target.name
         if not in_place and source.parent == self.folder.absolute():
