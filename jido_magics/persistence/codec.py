@@ -66,10 +66,6 @@ _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z")
 # (one line per stamp: the count of newlines must match, so no stamp can hide one).
 _UTC_NOW_SHAPE = b"0000-00-00T00:00:00.000000Z\n"
 _DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
-# Loaded roles and statuses are replaced by these constants (one string each, not one per
-# message); a lookup that fails is an unknown value.
-_ROLES = {role: role for role in ROLES}
-_STATUSES = {status: status for status in MESSAGE_STATUSES}
 _MESSAGE_FIELDS = (
     "id",
     "role",
@@ -81,6 +77,7 @@ _MESSAGE_FIELDS = (
     "status",
 )
 _USAGE_FIELDS = ("input_tokens", "output_tokens")
+_DEFAULT_CAPS = Caps()
 
 
 def encode(session: Session, generation: int, saved_at: str) -> tuple[bytes, int]:
@@ -228,12 +225,17 @@ def _build(data: dict[str, Any], caps: Caps | None) -> Session:
         _count(count, f"dropped.{key}")
     config = _config(data["config"])
     if caps is None:  # keep everything saved; the registry applies its own caps when opening
-        defaults = Caps()
-        caps = Caps(
-            max(defaults.max_messages, len(messages)),
-            max(defaults.max_reasoning_steps, len(steps)),
-            max(defaults.max_tool_calls, len(calls)),
-        )
+        caps = _DEFAULT_CAPS  # frozen: one object serves every session
+        if (
+            len(messages) > caps.max_messages
+            or len(steps) > caps.max_reasoning_steps
+            or len(calls) > caps.max_tool_calls
+        ):
+            caps = Caps(
+                max(caps.max_messages, len(messages)),
+                max(caps.max_reasoning_steps, len(steps)),
+                max(caps.max_tool_calls, len(calls)),
+            )
     return Session(
         name,
         id=session_id,
@@ -284,8 +286,8 @@ def _messages_fast(
     _str: type = str,
     _int: type = int,
     _max: int = MAX_COUNT,
-    _roles: dict[str, str] = _ROLES,
-    _statuses: dict[str, str] = _STATUSES,
+    _roles: tuple[str, ...] = ROLES,
+    _statuses: tuple[str, ...] = MESSAGE_STATUSES,
 ) -> list[Message] | None:
     """The records of a well-formed message list, or None for anything else.
 
@@ -335,16 +337,20 @@ def _messages_fast(
                 usage = _new(Usage)
                 usage.input_tokens = input_tokens
                 usage.output_tokens = output_tokens
+            # The parsed strings are kept: swapping in the shared constants cost more (hash,
+            # then free 2000 strings) than the loop saved.
+            role = item[k_role]
+            status = item[k_status]
+            if role not in _roles or status not in _statuses:
+                return None
             message.id = message_id
-            # The shared constant for the role and status (KeyError, or TypeError for a list
-            # or dict, when unknown): equal values, and 1000 fewer small strings held.
-            message.role = _roles[item[k_role]]
+            message.role = role
             message.content = content
             message.created_at = created_at = item[k_created_at]
             message.model = model
             message.usage = usage
             message.tool_call_id = tool_call_id
-            message.status = _statuses[item[k_status]]
+            message.status = status
             stamp(created_at)
     except (KeyError, TypeError):
         return None
@@ -402,16 +408,7 @@ def _messages_checked(items: list[Any]) -> list[Message]:
                 _check_times(stamps)
                 raise
         built.append(
-            Message(
-                message_id,
-                _ROLES[role],
-                content,
-                created_at,
-                model,
-                usage,
-                tool_call_id,
-                _STATUSES[status],
-            )
+            Message(message_id, role, content, created_at, model, usage, tool_call_id, status)
         )
     _check_times(stamps)
     return built
