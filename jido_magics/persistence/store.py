@@ -3,8 +3,9 @@
 Load order (never parse what is not verified): ``lstat`` (a regular file, no symlink, within
 the size cap) → bounded read → strict envelope match → key by ``kid`` → ``compare_digest`` →
 parse → schema → canonical form (the bytes are what a save writes for the data) →
-``session_id`` equals the file's id → generation not older than one this store already saw. Saves are atomic (see :mod:`.atomic`), locked per session in this process and per
-folder across processes, and refuse to overwrite a newer generation unless forced.
+``session_id`` equals the file's id → generation not older than one this store already saw.
+Saves are atomic (see :mod:`.atomic`), locked per session in this process and per folder
+across processes, and refuse to overwrite a newer generation unless forced.
 """
 
 from __future__ import annotations
