@@ -227,3 +227,22 @@ def test_a_payload_bad_in_schema_and_form_names_the_schema(tmp_path: Path) -> No
     with pytest.raises(InvalidPayload) as info:
         store.load("sid")
     assert "messages[1] has a bad value" in one_line(info.value, keys)
+
+
+def test_records_are_made_a_chunk_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Across chunk boundaries the result is the same; a bad item in a later chunk still gives
+    the checked error, and a hostile list makes at most one chunk of records past it."""
+    monkeypatch.setattr(codec, "_CHUNK", 3)
+    items = good_items(10)  # 12 messages: 4 chunks
+    assert codec._messages_fast(items) == codec._messages_checked(items)
+    for position in (2, 3, 11):
+        bad = good_items(10)
+        bad[position]["status"] = "done"
+        same_as_checked(bad)
+    made: list[int] = []
+    real = codec._fill_messages
+    monkeypatch.setattr(
+        codec, "_fill_messages", lambda chunk, *rest: made.append(len(chunk)) or real(chunk, *rest)
+    )
+    hostile = good_items(2) + [1] * 100_000
+    assert codec._messages_fast(hostile) is None and made == [3, 3]

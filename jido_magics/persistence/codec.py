@@ -78,6 +78,8 @@ _MESSAGE_FIELDS = (
 )
 _USAGE_FIELDS = ("input_tokens", "output_tokens")
 _DEFAULT_CAPS = Caps()
+#: Records the fast message pass makes at a time (see _messages_fast).
+_CHUNK = 4096
 
 
 def encode(session: Session, generation: int, saved_at: str) -> tuple[bytes, int]:
@@ -279,15 +281,7 @@ if (
 
 
 def _messages_fast(
-    items: list[Any],
-    *,
-    _new: Any = object.__new__,  # bound as defaults: locals are the fastest names in the loop
-    _dict: type = dict,
-    _str: type = str,
-    _int: type = int,
-    _max: int = MAX_COUNT,
-    _roles: tuple[str, ...] = ROLES,
-    _statuses: tuple[str, ...] = MESSAGE_STATUSES,
+    items: list[Any], *, _new: Any = object.__new__, _message: type = Message
 ) -> list[Message] | None:
     """The records of a well-formed message list, or None for anything else.
 
@@ -298,17 +292,47 @@ def _messages_fast(
     """
     stamps: list[str] = []
     stamp = stamps.append
-    k_id, k_role, k_content, k_created_at, k_model, k_usage, k_tool_call_id, k_status = (
-        _parser_keys(items[0] if items else None, _MESSAGE_FIELDS)
-    )
+    keys = _parser_keys(items[0] if items else None, _MESSAGE_FIELDS)
+    built: list[Message] = []
+    # Records are made a chunk at a time (in C), then filled: no call and no append per
+    # message. Chunks bound what a hostile list (millions of bad items) makes before the first
+    # bad one is seen. Records are only returned once every one is filled and checked.
+    for start in range(0, len(items), _CHUNK):
+        chunk = items[start : start + _CHUNK]
+        made = list(map(_new, repeat(_message, len(chunk))))
+        if not _fill_messages(chunk, made, keys, stamp):
+            return None
+        built += made
+    try:  # a time that is not text makes join raise
+        if not _all_utc_now_form(stamps):
+            return None
+    except TypeError:
+        return None
+    return built
+
+
+def _fill_messages(
+    items: list[Any],
+    made: list[Message],
+    keys: tuple[str, ...],
+    stamp: Any,
+    *,
+    _dict: type = dict,  # bound as defaults: locals are the fastest names in the loop
+    _str: type = str,
+    _int: type = int,
+    _max: int = MAX_COUNT,
+    _new: Any = object.__new__,
+    _roles: tuple[str, ...] = ROLES,
+    _statuses: tuple[str, ...] = MESSAGE_STATUSES,
+) -> bool:
+    """Fill ``made[i]`` from ``items[i]`` for each item; False at the first item that is not
+    a well-formed message. ``stamp`` collects the times, checked by the caller."""
+    k_id, k_role, k_content, k_created_at, k_model, k_usage, k_tool_call_id, k_status = keys
     k_input, k_output = _USAGE_FIELDS
-    # All records made at once (in C), then filled: no call and no append per message. They
-    # are only returned once every one is filled and checked.
-    built: list[Message] = list(map(_new, repeat(Message, len(items))))
     try:
-        for item, message in zip(items, built, strict=True):
+        for item, message in zip(items, made, strict=True):
             if type(item) is not _dict or len(item) != 8:
-                return None
+                return False
             # A missing field raises KeyError: with 8 fields all found, the set is exact.
             message_id = item[k_id]
             content = item[k_content]
@@ -321,10 +345,10 @@ def _messages_fast(
                 or (model is not None and type(model) is not _str)
                 or (tool_call_id is not None and type(tool_call_id) is not _str)
             ):
-                return None
+                return False
             if usage is not None:
                 if type(usage) is not _dict or len(usage) != 2:
-                    return None
+                    return False
                 input_tokens = usage[k_input]
                 output_tokens = usage[k_output]
                 if (
@@ -333,7 +357,7 @@ def _messages_fast(
                     or not 0 <= input_tokens <= _max
                     or not 0 <= output_tokens <= _max
                 ):
-                    return None
+                    return False
                 usage = _new(Usage)
                 usage.input_tokens = input_tokens
                 usage.output_tokens = output_tokens
@@ -342,7 +366,7 @@ def _messages_fast(
             role = item[k_role]
             status = item[k_status]
             if role not in _roles or status not in _statuses:
-                return None
+                return False
             message.id = message_id
             message.role = role
             message.content = content
@@ -353,13 +377,8 @@ def _messages_fast(
             message.status = status
             stamp(created_at)
     except (KeyError, TypeError):
-        return None
-    try:  # a time that is not text makes join raise
-        if not _all_utc_now_form(stamps):
-            return None
-    except TypeError:
-        return None
-    return built
+        return False
+    return True
 
 
 def _parser_keys(sample: Any, names: tuple[str, ...]) -> tuple[str, ...]:
@@ -367,7 +386,7 @@ def _parser_keys(sample: Any, names: tuple[str, ...]) -> tuple[str, ...]:
     when it has one. orjson hands every dict of a payload the same key objects, and a dict
     lookup with the very object skips comparing strings: a fifth of the loop above. Lookups
     find the same entries either way (keys are compared by value when not the same object)."""
-    if type(sample) is not dict:
+    if type(sample) is not dict or len(sample) != len(names):
         return names
     own = {key: key for key in sample}
     return tuple(own.get(name, name) for name in names)
