@@ -149,7 +149,8 @@ def test_hostile_targets_in_the_magics_touch_only_session_files(
 ) -> None:
     """``%session resume/delete TARGET`` may list the folder to match names, but no path made
     from the hostile text is ever used; the answer is one line and nothing changes."""
-    shell.run_line_magic("session", "new keep")
+    # A fixed id: "a\n" stripped is "a", a prefix of one random id in 16.
+    registry.add(Session("keep", id="keep0001"))
     registry.active.add_message("user", "x")
     shell.run_line_magic("session", "save")
     folder = workdir / ".sessions"
