@@ -296,3 +296,20 @@ def test_close_with_autosave_off_says_the_changes_were_not_saved(
         assert not (workdir / ".sessions").exists()
     finally:
         shell.run_line_magic("config", "SessionMagics.autosave = True")
+
+
+def test_resume_by_name_of_an_unverified_file_points_at_its_status(shell, workdir) -> None:
+    """A colleague's file (another key) cannot show its name before it is verified, so
+    ``%session resume NAME`` said there was no such session at all; it now says some files
+    could not be verified and how to see why."""
+    from magic_helpers import one_line_usage_error
+
+    from jido_magics import Session
+    from jido_magics.persistence import KeyRing, SessionStore
+
+    theirs = Session("shared")
+    theirs.add_message("user", "from a colleague")
+    SessionStore(workdir / ".sessions", keys=KeyRing([b"c" * 32])).save(theirs)
+    message = one_line_usage_error(shell, "resume shared")
+    assert "1 saved file could not be verified" in message and "%session resume" in message
+    assert "%session trust" in message

@@ -124,6 +124,14 @@ def find_saved(store: SessionStore, target: str) -> str:
         return named[0].id
     if named:
         raise AmbiguousTarget(text, [f"{s.name or '?'} ({s.id})" for s in named])
+    unverified = sum(1 for s in saved if s.name is None)  # names show only once verified
+    if unverified:
+        files = "1 saved file" if unverified == 1 else f"{unverified} saved files"
+        raise NoSavedSession(
+            f"No verified saved session matches '{shorten(text, 40)}'; {files} could not be "
+            "verified: %session resume lists them with their status (another key: see "
+            "%session trust)."
+        )
     raise NoSavedSession(
         f"No saved session matches '{shorten(text, 40)}': %session resume lists the saved ones."
     )
