@@ -14,6 +14,7 @@ from jido_magics.core import (
     Registry,
     RegistryEvent,
     Session,
+    SessionConfig,
     SessionLimitReached,
     SessionNotFound,
 )
@@ -290,3 +291,10 @@ def test_an_all_digit_id_is_found_by_id_and_small_numbers_are_indexes() -> None:
     assert r.get("1234").name == "first"  # not an index in range: a unique id prefix
     with pytest.raises(SessionNotFound, match="no session number 7"):
         r.get("7")
+
+
+def test_config_factory_gives_new_sessions_their_settings() -> None:
+    r = Registry(config_factory=lambda: SessionConfig(provider="openai", model="m"))
+    assert (r.create("a").config.provider, r.create("b").config.model) == ("openai", "m")
+    assert r.create("c", model="other").config.model == "other"
+    assert r.create("d", config=SessionConfig()).config.provider == "offline"

@@ -162,6 +162,17 @@ def test_default_provider_from_environment(shell, registry, monkeypatch) -> None
     assert (registry.active.config.provider, registry.active.config.model) == ("openai", "llama3.2")
 
 
+def test_python_api_sessions_follow_the_default_provider(shell, registry, monkeypatch) -> None:
+    shell.run_line_magic("config", "SessionMagics.default_provider = 'openai'")
+    try:
+        monkeypatch.setenv("JIDO_MAGICS_MODEL", "llama3.2")
+        s = jido_magics.get_registry().create("from python")
+        assert (s.config.provider, s.config.model) == ("openai", "llama3.2")
+        assert registry.create("explicit", provider="offline").config.provider == "offline"
+    finally:
+        shell.run_line_magic("config", "SessionMagics.default_provider = ''")
+
+
 def test_manual_is_the_docstring(shell) -> None:
     doc = shell.find_line_magic("session").__doc__
     for sub in ("new [NAME]", "list", "switch TARGET", "rename NEW_NAME", "close [TARGET]"):

@@ -45,7 +45,16 @@ class Registry:
     and may veto the close by raising (autosave uses this so a failed save keeps the session).
     """
 
-    def __init__(self, *, max_sessions: int = 10, caps: Caps | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        max_sessions: int = 10,
+        caps: Caps | None = None,
+        config_factory: Callable[[], SessionConfig] = SessionConfig,
+    ) -> None:
+        #: Settings of a session created without ``config=``; the extension makes it follow
+        #: its ``default_provider``/``default_model`` settings and environment.
+        self.config_factory = config_factory
         self._lock = threading.RLock()
         self._sessions: list[Session] = []
         self._active: Session | None = None
@@ -134,7 +143,9 @@ class Registry:
 
         ``settings`` are :class:`SessionConfig` fields (``provider=``, ``model=``, ...).
         """
-        config = (config or SessionConfig()).updated(settings) if settings else config
+        config = config or self.config_factory()
+        if settings:
+            config = config.updated(settings)
         with self._lock:
             self._check_room()
             name = self._free_default_name() if name is None else check_name(name)

@@ -29,7 +29,7 @@ class Extension:
 
     def __init__(self, shell: Any) -> None:
         self.shell = shell
-        self.registry = Registry()
+        self.registry = Registry(config_factory=self.default_config)
         self.magics: SessionMagics | None = None
         #: The ``%session ui`` widget (a ``jido_magics.ui.view.SessionView``), made on first use.
         self.session_view: Any = None
