@@ -565,6 +565,8 @@ def test_rejected_file_is_set_aside_never_overwritten(store: SessionStore) -> No
     assert (store.folder / names[1]).read_bytes() == tampered
     assert store.load(s.id).messages[-1].content == "after tampering"
     assert [x.id for x in store.saved()] == [s.id]  # set-aside files are not sessions
+    assert store.take_set_aside(s.id) == store.folder / names[1]
+    assert store.take_set_aside(s.id) is None  # told once
 
 
 def test_conflict_between_two_kernels(folder: Path, keys: KeyRing) -> None:

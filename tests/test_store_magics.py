@@ -293,6 +293,29 @@ def test_autosave_after_each_exchange_only_when_changed(shell, registry, workdir
     ]
 
 
+def test_saving_over_an_unverifiable_file_says_where_it_was_kept(
+    shell, registry, workdir, capsys
+) -> None:
+    run(shell, "new kept")
+    s = registry.active
+    exchange(s, "q1", "a1")  # autosaved
+    path = _saved_path(workdir, s)
+    path.write_bytes(b"not a session file\n")
+    run(shell, "rename renamed")
+    capsys.readouterr()
+    run(shell, "save")
+    out = capsys.readouterr().out
+    aside = [p for p in folder_files(workdir) if ".rejected-" in p]
+    assert (
+        len(aside) == 1
+        and (workdir / ".sessions" / aside[0]).read_bytes() == b"not a session file\n"
+    )
+    assert f"could not be verified; it was kept as .sessions/{aside[0]}" in out
+    path.write_bytes(b"garbage again\n")
+    exchange(s, "q2", "a2")  # the autosave says so too
+    assert "found a file it could not verify and kept it as .sessions/" in capsys.readouterr().err
+
+
 def test_autosave_can_be_switched_off(shell, registry, workdir) -> None:
     shell.run_line_magic("config", "SessionMagics.autosave = False")
     try:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from ..core.errors import JidoError, shorten
 from ..core.registry import RegistryEvent
 from ..core.session import CHANGE_EXCHANGE, Session
-from ..persistence.errors import SaveBeforeCloseFailed
+from ..persistence.errors import SaveBeforeCloseFailed, display_path
 
 if TYPE_CHECKING:
     from .extension import Extension
@@ -43,7 +43,14 @@ class Autosave:
             atexit.unregister(self._at_exit)
 
     def _save(self, session: Session) -> None:
-        self.extension.store.save(session)
+        store = self.extension.store
+        store.save(session)
+        aside = store.take_set_aside(session.id)
+        if aside is not None:
+            _warn(
+                f"Autosave of session '{shorten(session.name, 50)}' found a file it could not "
+                f"verify and kept it as {display_path(aside)} (see %session trust)."
+            )
 
     def _on_event(self, event: RegistryEvent) -> None:
         session = event.session

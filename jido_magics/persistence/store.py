@@ -128,6 +128,8 @@ class SessionStore:
         self._seen: dict[str, int] = {}
         self._known: dict[str, _Known] = {}
         self._swept: set[str] = set()
+        #: Per id, the file a save renamed aside (it failed verification), until taken.
+        self._set_aside_files: dict[str, Path] = {}
 
     def __repr__(self) -> str:
         return f"<SessionStore folder={display_path(self.folder)!r}>"
@@ -252,6 +254,15 @@ class SessionStore:
         except OSError as exc:
             raise io_error("set aside", path, exc) from None
         self._known.pop(session_id, None)
+        with self._lock:
+            self._set_aside_files[session_id] = self.folder / aside
+
+    def take_set_aside(self, session_id: str) -> Path | None:
+        """The file a save of ``session_id`` renamed to ``<id>.rejected-<time>.json`` because
+        it failed verification, once, so the caller can tell the user; None when there was
+        none."""
+        with self._lock:
+            return self._set_aside_files.pop(session_id, None)
 
     def _remember(
         self, session_id: str, generation: int, name: str, dir_fd: int, sig: bytes

@@ -17,6 +17,7 @@ from ..text_table import TextTable
 from . import Command
 
 if TYPE_CHECKING:
+    from ...core.session import Session
     from ..extension import Extension
 
 
@@ -29,6 +30,18 @@ def _configure_save(parser: CommandParser) -> None:
     parser.add_argument("--force", action="store_true")
 
 
+def saved_line(store: SessionStore, session: Session, path: Path) -> str:
+    """What a save tells the user, including a file it had to set aside."""
+    line = f"Saved '{session.name}' to {display_path(path)} (generation {session.generation})."
+    aside = store.take_set_aside(session.id)
+    if aside is not None:
+        line += (
+            f" The file there could not be verified; it was kept as {display_path(aside)}"
+            " (see %session trust)."
+        )
+    return line
+
+
 def _run_save(ext: Extension, args: argparse.Namespace) -> None:
     if args.all and args.target is not None:
         raise JidoError("%session save: give a TARGET or --all, not both.")
@@ -37,7 +50,7 @@ def _run_save(ext: Extension, args: argparse.Namespace) -> None:
     if not args.all:
         session = registry.get(args.target)
         path = store.save(session, force=args.force)
-        print(f"Saved '{session.name}' to {display_path(path)} (generation {session.generation}).")
+        print(saved_line(store, session, path))
         return
     sessions = registry.sessions
     if not sessions:
@@ -50,7 +63,7 @@ def _run_save(ext: Extension, args: argparse.Namespace) -> None:
         except JidoError as exc:
             failures.append(str(exc))
             continue
-        print(f"Saved '{session.name}' to {display_path(path)} (generation {session.generation}).")
+        print(saved_line(store, session, path))
     if failures:
         raise PersistenceError(
             f"{len(failures)} of {len(sessions)} sessions were not saved; the first: {failures[0]}"
