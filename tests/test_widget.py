@@ -130,17 +130,20 @@ def test_buttons_new_close_and_errors_in_status(shell, registry) -> None:
     assert labels(view) == ["session-1"] and view.last_error == ""
 
 
-def test_save_button_saves_or_says_it_cannot(shell, registry) -> None:
+def test_save_button_saves_and_says_what_it_set_aside(shell, registry) -> None:
     run(shell, "new alpha")
     registry.active.add_message("user", "keep me")
     view = show_view(shell)
     view.save_button.click()
-    if getattr(extension_for(shell), "store", None) is None:
-        assert view.last_error == "Saving is not available in this kernel."
-    else:
-        assert view.last_error == "" and not registry.active.dirty
-        assert "Saved &#x27;alpha&#x27; (generation 1)." in view.status.value
-        assert "saved (gen 1)" in view.status.value
+    assert view.last_error == "" and not registry.active.dirty
+    assert "Saved &#x27;alpha&#x27; (generation 1)." in view.status.value
+    assert "saved (gen 1)" in view.status.value
+    path = extension_for(shell).store.path_for(registry.active.id)
+    path.write_bytes(b"edited by hand\n")
+    registry.active.add_message("user", "and me")
+    view.save_button.click()
+    assert view.last_error == "" and "(generation 2)." in view.status.value
+    assert "could not be verified; it was kept as .sessions/" in view.status.value
 
 
 def test_status_line_shows_model_counts_tokens_and_state(shell, registry) -> None:

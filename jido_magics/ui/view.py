@@ -58,7 +58,7 @@ SAVE_UNAVAILABLE = "Saving is not available in this kernel."
 
 #: ``send(session, text, namespace, on_event)``: send a user message and stream the reply.
 Sender = Callable[[Session, str, "dict[str, Any] | None", Callable[[Any], None]], Any]
-#: ``save(session)``: save one session now.
+#: ``save(session)``: save one session now; a returned string is added to the status note.
 Saver = Callable[[Session], Any]
 
 
@@ -243,10 +243,12 @@ class SessionView:
             session = self._registry.require_active()
             if self._save is None:
                 raise JidoError(SAVE_UNAVAILABLE)
-            result = self._save(session)
+            extra = self._save(session)
             name = shorten(session.name, 40)
-            self._note = f"Saved '{name}' (generation {session.generation})."
-            return result
+            self._note = f"Saved '{name}' (generation {session.generation})." + (
+                f" {extra}" if isinstance(extra, str) else ""
+            )
+            return extra
 
         return self._act(save_active)
 

@@ -6,6 +6,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from ...core.errors import JidoError
+from ...persistence.errors import display_path
 from . import Command
 
 if TYPE_CHECKING:
@@ -38,7 +39,11 @@ def _save(ext: Extension, session: Session) -> Any:
         from ...ui.view import SAVE_UNAVAILABLE
 
         raise JidoError(SAVE_UNAVAILABLE)
-    return store.save(session)
+    store.save(session)
+    aside = store.take_set_aside(session.id)
+    if aside is None:
+        return None
+    return f"The file there could not be verified; it was kept as {display_path(aside)}."
 
 
 def _run_ui(ext: Extension, args: argparse.Namespace) -> None:
