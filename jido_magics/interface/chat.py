@@ -247,7 +247,7 @@ def chat_session(ext: Extension, target: str | None) -> Session:
         return registry.get(target)
     session = registry.active
     if session is None:
-        session = registry.create(DEFAULT_SESSION_NAME, config=ext.default_config())
+        session = registry.create(DEFAULT_SESSION_NAME)
         print(f"(Created session '{session.name}', provider {session.config.provider}.)")
     return session
 

@@ -33,8 +33,7 @@ def _run_new(ext: Extension, args: argparse.Namespace) -> None:
     if "provider" in settings:
         # checked now, not at the first %chat, so a typo is caught where it was made
         settings["provider"] = checked_provider(settings["provider"])
-    config = ext.default_config().updated(settings)
-    session = ext.registry.create(args.name, config=config)
+    session = ext.registry.create(args.name, **settings)
     print(f"Created session '{session.name}' ({session.id}), now active. {describe_model(session)}")
 
 

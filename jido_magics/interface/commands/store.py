@@ -30,16 +30,22 @@ def _configure_save(parser: CommandParser) -> None:
     parser.add_argument("--force", action="store_true")
 
 
+def set_aside_note(store: SessionStore, session_id: str) -> str | None:
+    """The sentence about the file the last save of ``session_id`` set aside, if it did."""
+    aside = store.take_set_aside(session_id)
+    if aside is None:
+        return None
+    return (
+        f"The file there could not be verified; it was kept as {display_path(aside)}"
+        " (see %session trust)."
+    )
+
+
 def saved_line(store: SessionStore, session: Session, path: Path) -> str:
     """What a save tells the user, including a file it had to set aside."""
     line = f"Saved '{session.name}' to {display_path(path)} (generation {session.generation})."
-    aside = store.take_set_aside(session.id)
-    if aside is not None:
-        line += (
-            f" The file there could not be verified; it was kept as {display_path(aside)}"
-            " (see %session trust)."
-        )
-    return line
+    note = set_aside_note(store, session.id)
+    return line if note is None else f"{line} {note}"
 
 
 def _run_save(ext: Extension, args: argparse.Namespace) -> None:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from ...core.errors import JidoError
-from ...persistence.errors import display_path
 from . import Command
+from .store import set_aside_note
 
 if TYPE_CHECKING:
     from ...core.session import Session
@@ -24,7 +23,6 @@ def session_view(ext: Extension) -> SessionView:
 
         view = SessionView(
             ext.registry,
-            new_session=lambda registry: registry.create(config=ext.default_config()),
             save=lambda session: _save(ext, session),
             namespace=getattr(ext.shell, "user_ns", None),
         )
@@ -33,17 +31,11 @@ def session_view(ext: Extension) -> SessionView:
     return view
 
 
-def _save(ext: Extension, session: Session) -> Any:
-    store = getattr(ext, "store", None)
-    if store is None:
-        from ...ui.view import SAVE_UNAVAILABLE
-
-        raise JidoError(SAVE_UNAVAILABLE)
+def _save(ext: Extension, session: Session) -> str | None:
+    """Save for the widget's button; returns what the status line adds to "Saved"."""
+    store = ext.store
     store.save(session)
-    aside = store.take_set_aside(session.id)
-    if aside is None:
-        return None
-    return f"The file there could not be verified; it was kept as {display_path(aside)}."
+    return set_aside_note(store, session.id)
 
 
 def _run_ui(ext: Extension, args: argparse.Namespace) -> None:
