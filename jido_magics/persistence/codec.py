@@ -15,6 +15,7 @@ from ..core.clock import is_utc_timestamp
 from ..core.errors import InvalidConfig, InvalidName
 from ..core.ids import is_valid_session_id
 from ..core.records import (
+    MAX_COUNT,
     MESSAGE_STATUSES,
     ROLES,
     TOOL_CALL_STATUSES,
@@ -59,7 +60,6 @@ DROPPED_KEYS = frozenset(("messages", "reasoning_steps", "tool_calls"))
 CONFIG_KEYS = frozenset(SessionConfig().to_dict())
 #: Largest generation or count accepted: exact in every JSON reader (JavaScript included), and
 #: far from orjson's 64-bit limit, so a loaded session can always be saved again.
-MAX_COUNT = 2**53 - 1
 # Records are checked with this (fast) pattern; the few top-level times with the full check.
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z")
 # Every line of "\n".join(stamps) + "\n" with digits mapped to 0, when all are utc_now's form

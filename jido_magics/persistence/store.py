@@ -619,6 +619,4 @@ def _status_of(exc: PersistenceError) -> str:
         return STATUS_STALE
     if isinstance(exc, NotASessionFile):
         return STATUS_NOT_A_SESSION
-    if isinstance(exc, (StoreIOError, NoSavedSession)):
-        return STATUS_UNREADABLE
-    return STATUS_UNREADABLE
+    return STATUS_UNREADABLE  # StoreIOError, NoSavedSession and anything else
