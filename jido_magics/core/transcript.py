@@ -11,9 +11,9 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from .clock import utc_now
 from .errors import JidoError
@@ -143,6 +143,24 @@ def _copy_call(c: ToolCall) -> ToolCall:
     return ToolCall(c.id, c.name, dict(c.arguments), c.created_at, c.message_id, c.result, c.status)
 
 
+AttachedT = TypeVar("AttachedT", ReasoningStep, ToolCall)
+
+
+def group_by_message(
+    items: Iterable[AttachedT], message_ids: Container[str]
+) -> tuple[dict[str, list[AttachedT]], list[AttachedT]]:
+    """``items`` whose ``message_id`` is in ``message_ids``, by that id in their order, and
+    the others (no message, or a message not among those)."""
+    by_message: dict[str, list[AttachedT]] = {}
+    others: list[AttachedT] = []
+    for item in items:
+        if item.message_id in message_ids:
+            by_message.setdefault(item.message_id, []).append(item)  # type: ignore[arg-type]
+        else:
+            others.append(item)
+    return by_message, others
+
+
 def attach(
     messages: Sequence[Message],
     reasoning_steps: Iterable[ReasoningStep],
@@ -152,20 +170,8 @@ def attach(
     """Group reasoning steps and tool calls under the message they belong to; returns the
     entries and the steps and calls whose message is not in ``messages``."""
     ids = {m.id for m in messages}
-    steps_by_message: dict[str, list[ReasoningStep]] = {}
-    calls_by_message: dict[str, list[ToolCall]] = {}
-    loose_steps: list[ReasoningStep] = []
-    loose_calls: list[ToolCall] = []
-    for step in reasoning_steps:
-        if step.message_id in ids:
-            steps_by_message.setdefault(step.message_id, []).append(step)  # type: ignore[arg-type]
-        else:
-            loose_steps.append(step)
-    for call in tool_calls:
-        if call.message_id in ids:
-            calls_by_message.setdefault(call.message_id, []).append(call)  # type: ignore[arg-type]
-        else:
-            loose_calls.append(call)
+    steps_by_message, loose_steps = group_by_message(reasoning_steps, ids)
+    calls_by_message, loose_calls = group_by_message(tool_calls, ids)
     entries = [
         Entry(
             first_number + i,

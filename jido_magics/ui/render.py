@@ -22,6 +22,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from ..core.safe_markdown import SAFE_SCHEMES
+from ..core.transcript import PAGE_SIZE, group_by_message
+
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
     from markdown_it.token import Token
@@ -29,10 +32,6 @@ if TYPE_CHECKING:
     from ..core.records import Message, ReasoningStep, ToolCall
     from ..core.session import Session
 
-PAGE_SIZE = 50
-
-#: URL schemes a rendered link or image may use; anything else becomes plain text.
-SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
 _SCHEME = re.compile(r"([a-z][a-z0-9+.\-]*):")
 #: Browsers ignore ASCII whitespace and controls inside a scheme ("java\tscript:").
 _IGNORED_IN_URL = re.compile(r"[\x00-\x20\x7f]+")
@@ -191,21 +190,12 @@ def take_snapshot(session: Session, offset: int | None, limit: int = PAGE_SIZE) 
         start = newest if offset is None else min(max(0, offset), newest)
         page = session.page(start, limit)
         ids = {m.id for m in page.messages}
+        reasoning, other_steps = group_by_message(session.reasoning_steps, ids)
+        calls, other_calls = group_by_message(session.tool_calls, ids)
+        # Entries of no message show after the newest one; those of other pages are theirs.
         is_newest = start + len(page.messages) >= total
-        reasoning: dict[str, list[ReasoningStep]] = {}
-        loose_steps: list[ReasoningStep] = []
-        for step in session.reasoning_steps:
-            if step.message_id in ids:
-                reasoning.setdefault(step.message_id, []).append(step)  # type: ignore[arg-type]
-            elif step.message_id is None and is_newest:
-                loose_steps.append(step)
-        calls: dict[str, list[ToolCall]] = {}
-        loose_calls: list[ToolCall] = []
-        for call in session.tool_calls:
-            if call.message_id in ids:
-                calls.setdefault(call.message_id, []).append(call)  # type: ignore[arg-type]
-            elif call.message_id is None and is_newest:
-                loose_calls.append(call)
+        loose_steps = [s for s in other_steps if s.message_id is None] if is_newest else []
+        loose_calls = [c for c in other_calls if c.message_id is None] if is_newest else []
         return PageSnapshot(
             tuple(page.messages),
             start,
