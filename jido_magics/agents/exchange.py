@@ -214,7 +214,7 @@ class _Exchange:
         elif isinstance(event, ToolCallRequest):
             result.requests.append(event)
         elif isinstance(event, UsageEvent):
-            usage = Usage(max(0, event.input_tokens), max(0, event.output_tokens))
+            usage = Usage(event.input_tokens, event.output_tokens)  # Usage bounds its counts
             session.add_usage(usage)
             if result.usage is None:
                 result.usage = usage

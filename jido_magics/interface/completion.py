@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from .extension import Extension
 
 MATCHER_ID = "jido_magics.session_matcher"
-FORMATS = ("md", "ipynb", "json")
 CHAT_OPTIONS = ("--session", "--interpolate")
 #: Subcommands whose TARGET names a saved file rather than an open session.
 SAVED_TARGETS = frozenset({"resume", "delete"})
@@ -158,6 +157,8 @@ def _option_value(extension: Extension, option: str, fragment: str) -> list[str]
     if option == "--session":
         return session_names(extension, fragment)
     if option == "--format":
+        from ..export import FORMATS  # lazy, like the export command itself
+
         return _starting_with(FORMATS, fragment)
     if option == "--provider":
         return _starting_with(_providers(), fragment)

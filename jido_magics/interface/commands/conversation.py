@@ -25,7 +25,9 @@ def _run_show(ext: Extension, args: argparse.Namespace) -> ConversationPage:
 
 def _configure_export(parser: CommandParser) -> None:
     parser.add_argument("target", nargs="?")
-    parser.add_argument("--format", dest="fmt", choices=("md", "ipynb", "json"))
+    from ...export import FORMATS  # the parser is built on first use: load stays light
+
+    parser.add_argument("--format", dest="fmt", choices=tuple(FORMATS))
     parser.add_argument("--output")
     parser.add_argument("--force", action="store_true")
 
