@@ -332,7 +332,33 @@ def build_corpus(folder: Path, keys: KeyRing, seed: int = 8) -> Corpus:
         signed_edit(b'"arguments":{', b'"arguments":{"x":' + b"[" * 5000 + b"]" * 5000 + b","),
         InvalidPayload,
     )
-    c.add_signed("signed format 2", with_field("format_version", 2), UnknownVersion)
+    c.add_signed("signed format 3", with_field("format_version", 3), UnknownVersion)
+    c.add_signed("signed format 0", with_field("format_version", 0), UnknownVersion)
+    c.add_signed(
+        "signed parent id",
+        with_field("parent", {"session_id": "../x", "message": 1}),
+        InvalidPayload,
+    )
+    c.add_signed(
+        "signed parent extra",
+        with_field("parent", {"session_id": "a", "message": 1, "x": 1}),
+        InvalidPayload,
+    )
+    c.add_signed(
+        "signed cost null",
+        with_field("usage", {"input_tokens": 0, "output_tokens": 0, "cost_usd": None}),
+        InvalidPayload,
+    )
+    c.add_signed(
+        "signed cost negative",
+        with_field("usage", {"input_tokens": 0, "output_tokens": 0, "cost_usd": -1.0}),
+        InvalidPayload,
+    )
+    c.add_signed(
+        "signed cost text",
+        with_field("usage", {"input_tokens": 0, "output_tokens": 0, "cost_usd": "1"}),
+        InvalidPayload,
+    )
     c.add_signed("signed format text", with_field("format_version", "1"), InvalidPayload)
     c.add_signed("signed extra field", with_field("owner", "mallory"), InvalidPayload)
     c.add_signed("signed generation 0", with_field("generation", 0), InvalidPayload)
@@ -349,10 +375,11 @@ def build_corpus(folder: Path, keys: KeyRing, seed: int = 8) -> Corpus:
     c.add_signed("signed messages object", with_field("messages", {}), InvalidPayload)
     c.add_signed("signed bad role", signed_edit(b'"role":"user"', b'"role":"root"'), InvalidPayload)
     for key in sorted(plain_of(small_session())):
-        c.add_signed(f"signed without {key}", without(key), InvalidPayload)
+        if key != "parent":  # optional (format 2)
+            c.add_signed(f"signed without {key}", without(key), InvalidPayload)
         if key not in ("format_version", "generation", "session_id"):
             for value in (None, 12, "x", [], {}):
-                if (key, value) in (("name", "x"), ("config", {})) or (
+                if (key, value) in (("name", "x"), ("config", {}), ("parent", None)) or (
                     value == [] and key in ("messages", "reasoning_steps", "tool_calls")
                 ):
                     continue  # valid: any name, default settings, an empty history

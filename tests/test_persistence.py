@@ -107,6 +107,7 @@ def state_of(s: Session) -> dict:
         "tool_calls": [t.to_dict() for t in s.tool_calls],
         "usage": s.usage.to_dict(),
         "dropped": dict(s.dropped),
+        "parent": s.parent,
     }
 
 
@@ -188,8 +189,10 @@ def test_file_format_is_the_contract(store: SessionStore) -> None:
         "tool_calls",
         "usage",
         "dropped",
+        "parent",
     }
-    assert (plain["format_version"], plain["session_id"], plain["generation"]) == (1, s.id, 1)
+    assert (plain["format_version"], plain["session_id"], plain["generation"]) == (2, s.id, 1)
+    assert plain["parent"] is None and "cost_usd" not in plain["usage"]
     assert plain["saved_at"].endswith("Z") and plain["messages"][0]["created_at"].endswith("Z")
 
 

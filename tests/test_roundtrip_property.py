@@ -17,7 +17,7 @@ from test_persistence import state_of
 
 from jido_magics.core import Caps, Session, SessionConfig, Usage
 from jido_magics.core.errors import InvalidName, JidoError
-from jido_magics.core.records import MESSAGE_STATUSES, ROLES, TOOL_CALL_STATUSES
+from jido_magics.core.records import MESSAGE_STATUSES, ROLES, TOOL_CALL_STATUSES, Parent
 from jido_magics.core.targets import check_name
 from jido_magics.persistence import KeyRing, SessionStore
 
@@ -88,11 +88,15 @@ CONFIG = st.builds(
 )
 
 
+#: A cost in US dollars, or unknown (None); never NaN, infinite or negative once in a Usage.
+COST = st.one_of(st.none(), st.floats(0, 1e6, allow_nan=False, allow_infinity=False))
+
+
 @st.composite
 def sessions(draw) -> Session:
     s = Session(draw(NAME), config=draw(CONFIG), caps=Caps(1000, 100, 500))
     for _ in range(draw(st.integers(0, 6))):
-        usage = draw(st.one_of(st.none(), st.builds(Usage, COUNT, COUNT)))
+        usage = draw(st.one_of(st.none(), st.builds(Usage, COUNT, COUNT, COST)))
         message = s.add_message(
             draw(st.sampled_from(ROLES)),
             draw(TEXT),
@@ -112,7 +116,9 @@ def sessions(draw) -> Session:
             s.update_tool_call(
                 call, draw(st.sampled_from(TOOL_CALL_STATUSES)), draw(st.one_of(st.none(), TEXT))
             )
-    s.usage = draw(st.builds(Usage, COUNT, COUNT))
+    s.usage = draw(st.builds(Usage, COUNT, COUNT, COST))
+    if draw(st.booleans()):
+        s.parent = Parent(draw(st.sampled_from(["abc123", "X_y-9"])), draw(st.integers(0, 2000)))
     return s
 
 

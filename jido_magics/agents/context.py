@@ -62,8 +62,9 @@ def build_context(session: Session, config: SessionConfig | None = None) -> list
 
 
 def _worth_sending(message: Message, calls: list[ToolCall]) -> bool:
-    if message.status in ("streaming", "error"):
-        return False  # a reply being written, or one that failed, is no context for the next
+    if message.status in ("streaming", "error", "superseded"):
+        # a reply being written, one that failed, or one replaced by retry is no context
+        return False
     if message.role == "assistant" and not message.content and not calls:
         return False
     return True

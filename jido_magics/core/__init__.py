@@ -14,7 +14,7 @@ from .errors import (
     SessionNotFound,
 )
 from .ids import check_session_id, is_valid_session_id, new_id
-from .records import Caps, Message, ReasoningStep, SessionConfig, ToolCall, Usage
+from .records import Caps, Message, Parent, ReasoningStep, SessionConfig, ToolCall, Usage
 from .registry import Registry, RegistryEvent
 from .session import Page, Session
 from .targets import check_name, resolve_target
@@ -30,6 +30,7 @@ __all__ = [
     "Message",
     "NoActiveSession",
     "Page",
+    "Parent",
     "ReasoningStep",
     "Registry",
     "RegistryEvent",

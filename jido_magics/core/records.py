@@ -14,11 +14,13 @@ from typing import Any, Literal
 from .errors import InvalidConfig, shorten
 
 Role = Literal["system", "user", "assistant", "tool"]
-MessageStatus = Literal["complete", "streaming", "interrupted", "error"]
+MessageStatus = Literal["complete", "streaming", "interrupted", "error", "superseded"]
 ToolCallStatus = Literal["pending", "running", "completed", "error"]
 
 ROLES: tuple[str, ...] = ("system", "user", "assistant", "tool")
-MESSAGE_STATUSES: tuple[str, ...] = ("complete", "streaming", "interrupted", "error")
+#: ``superseded``: a reply replaced by ``retry`` (file format 2); kept and shown folded, never
+#: sent to the model as context.
+MESSAGE_STATUSES: tuple[str, ...] = ("complete", "streaming", "interrupted", "error", "superseded")
 TOOL_CALL_STATUSES: tuple[str, ...] = ("pending", "running", "completed", "error")
 
 
@@ -32,32 +34,70 @@ def _bounded(count: int) -> int:
 
 @dataclass(slots=True)
 class Usage:
-    """Token counts; on a session they accumulate over all exchanges.
+    """Token counts and, when the provider knows the price, the cost in US dollars; on a
+    session they accumulate over all exchanges.
 
     Counts stay within ``0..MAX_COUNT`` (a server reporting absurd numbers must not make the
-    session impossible to save or load)."""
+    session impossible to save or load). ``cost_usd`` is None when unknown, never 0 for
+    unknown: a session's cost is the sum of the costs that are known."""
 
     input_tokens: int = 0
     output_tokens: int = 0
+    cost_usd: float | None = None
 
     def __post_init__(self) -> None:
         self.input_tokens = _bounded(self.input_tokens)
         self.output_tokens = _bounded(self.output_tokens)
+        self.cost_usd = _cost(self.cost_usd)
 
     def add(self, other: Usage) -> None:
         self.input_tokens = _bounded(self.input_tokens + other.input_tokens)
         self.output_tokens = _bounded(self.output_tokens + other.output_tokens)
+        if other.cost_usd is not None:
+            self.cost_usd = _cost((self.cost_usd or 0.0) + other.cost_usd)
 
     @property
     def total(self) -> int:
         return self.input_tokens + self.output_tokens
 
-    def to_dict(self) -> dict[str, int]:
-        return {"input_tokens": self.input_tokens, "output_tokens": self.output_tokens}
+    def to_dict(self) -> dict[str, Any]:
+        """Plain counts; ``cost_usd`` only when known (file format 2)."""
+        plain: dict[str, Any] = {
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+        }
+        if self.cost_usd is not None:
+            plain["cost_usd"] = self.cost_usd
+        return plain
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Usage:
-        return cls(int(data.get("input_tokens", 0)), int(data.get("output_tokens", 0)))
+        return cls(
+            int(data.get("input_tokens", 0)),
+            int(data.get("output_tokens", 0)),
+            data.get("cost_usd"),
+        )
+
+
+def _cost(value: float | None) -> float | None:
+    """A cost as a finite float of at least 0; anything else (NaN, negative, not a number)
+    is unknown."""
+    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    value = float(value)
+    return value if math.isfinite(value) and value >= 0 else None
+
+
+@dataclass(frozen=True, slots=True)
+class Parent:
+    """Where a fork came from: the parent session's id and the message number (1 = the
+    oldest message the parent held then) it was forked at. Saved as ``parent`` (format 2)."""
+
+    session_id: str
+    message: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"session_id": self.session_id, "message": self.message}
 
 
 @dataclass(slots=True)

@@ -17,6 +17,7 @@ from .records import (
     Caps,
     Message,
     MessageStatus,
+    Parent,
     ReasoningStep,
     Role,
     SessionConfig,
@@ -122,6 +123,7 @@ class Session:
         "dropped",
         "generation",
         "id",
+        "parent",
         "revision",
         "saved_revision",
         "updated_at",
@@ -143,6 +145,7 @@ class Session:
         usage: Usage | None = None,
         dropped: dict[str, int] | None = None,
         generation: int = 0,
+        parent: Parent | None = None,
     ) -> None:
         self.id: str = new_id() if id is None else check_session_id(id)
         self._name = name
@@ -164,6 +167,8 @@ class Session:
             self.dropped.update(dropped)
         #: Generation of the file this session was last saved to or loaded from (0: never).
         self.generation = generation
+        #: The session this one was forked (or copied) from, if any.
+        self.parent: Parent | None = parent
         #: Counts changes; equal to ``saved_revision`` when nothing changed since the last save.
         self.revision = 0
         self.saved_revision = 0

@@ -3,6 +3,7 @@ schema check of loaded data before any record is built. API keys are never writt
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import fields
 from itertools import repeat
@@ -21,6 +22,7 @@ from ..core.records import (
     TOOL_CALL_STATUSES,
     Caps,
     Message,
+    Parent,
     ReasoningStep,
     SessionConfig,
     ToolCall,
@@ -30,7 +32,10 @@ from ..core.session import Session
 from ..core.targets import check_name
 from .errors import InvalidPayload, PersistenceError, UnknownVersion, display_path
 
-FORMAT_VERSION = 1
+#: Written on every save; version 1 files (no ``parent``, no ``superseded``, no costs) load
+#: and are written as version 2 on their next save.
+FORMAT_VERSION = 2
+#: The keys of a version 1 payload; version 2 may add ``parent``.
 PAYLOAD_KEYS = frozenset(
     (
         "format_version",
@@ -48,6 +53,8 @@ PAYLOAD_KEYS = frozenset(
         "dropped",
     )
 )
+PAYLOAD_KEYS_V2 = PAYLOAD_KEYS | {"parent"}
+PARENT_KEYS = frozenset(("session_id", "message"))
 MESSAGE_KEYS = frozenset(
     ("id", "role", "content", "created_at", "model", "usage", "tool_call_id", "status")
 )
@@ -56,6 +63,7 @@ TOOL_CALL_KEYS = frozenset(
     ("id", "name", "arguments", "result", "status", "created_at", "message_id")
 )
 USAGE_KEYS = frozenset(("input_tokens", "output_tokens"))
+USAGE_KEYS_WITH_COST = USAGE_KEYS | {"cost_usd"}
 DROPPED_KEYS = frozenset(("messages", "reasoning_steps", "tool_calls"))
 CONFIG_KEYS = frozenset(SessionConfig().to_dict())
 #: Largest generation or count accepted: exact in every JSON reader (JavaScript included), and
@@ -76,7 +84,7 @@ _MESSAGE_FIELDS = (
     "tool_call_id",
     "status",
 )
-_USAGE_FIELDS = ("input_tokens", "output_tokens")
+_USAGE_FIELDS = ("input_tokens", "output_tokens", "cost_usd")
 _DEFAULT_CAPS = Caps()
 #: Records the fast message pass makes at a time (see _messages_fast).
 _CHUNK = 4096
@@ -104,6 +112,7 @@ def encode(session: Session, generation: int, saved_at: str) -> tuple[bytes, int
             "tool_calls": [t.to_dict() for t in session.tool_calls],
             "usage": session.usage.to_dict(),
             "dropped": dict(session.dropped),
+            "parent": None if session.parent is None else session.parent.to_dict(),
         }
         try:
             payload = orjson.dumps(plain, option=orjson.OPT_SORT_KEYS)
@@ -157,7 +166,14 @@ def decode(data: Any, path: Path, *, caps: Caps | None = None) -> Session:
             f"{display_path(path)} is signed but has no format_version: restore it from a backup.",
             path,
         )
-    if version != FORMAT_VERSION:
+    if version > FORMAT_VERSION:
+        label = display_path(path)
+        raise UnknownVersion(
+            f"{label} was made by a newer jido_magics (session data format "
+            f"{str(version)[:20]}): upgrade jido_magics to load it.",
+            path,
+        )
+    if version < 1:
         label = display_path(path)
         raise UnknownVersion(
             f"{label} holds session data format {str(version)[:20]}, which this version of "
@@ -165,7 +181,7 @@ def decode(data: Any, path: Path, *, caps: Caps | None = None) -> Session:
             path,
         )
     try:
-        return _build(data, caps)
+        return _build(data, caps, version)
     except _Invalid as exc:
         label = display_path(path)
         raise InvalidPayload(
@@ -196,10 +212,12 @@ def check_canonical(data: Any, file: bytes, start: int, end: int, path: Path) ->
         )
 
 
-def _build(data: dict[str, Any], caps: Caps | None) -> Session:
-    if data.keys() != PAYLOAD_KEYS:
-        missing = sorted(PAYLOAD_KEYS - data.keys())
-        extra = sorted(k[:20] for k in data.keys() - PAYLOAD_KEYS)
+def _build(data: dict[str, Any], caps: Caps | None, version: int) -> Session:
+    keys = data.keys()
+    if keys != PAYLOAD_KEYS and (version == 1 or keys != PAYLOAD_KEYS_V2):
+        known = PAYLOAD_KEYS if version == 1 else PAYLOAD_KEYS_V2
+        missing = sorted(PAYLOAD_KEYS - keys)
+        extra = sorted(k[:20] for k in keys - known)
         raise _Invalid(f"missing {missing[:3]}" if missing else f"unknown fields {extra[:3]}")
     session_id = data["session_id"]
     if not is_valid_session_id(session_id):
@@ -226,6 +244,9 @@ def _build(data: dict[str, Any], caps: Caps | None) -> Session:
     for key, count in dropped.items():
         _count(count, f"dropped.{key}")
     config = _config(data["config"])
+    parent = _parent(data.get("parent"))
+    if version == 1:
+        _check_version_1(messages, usage)
     if caps is None:  # keep everything saved; the registry applies its own caps when opening
         caps = _DEFAULT_CAPS  # frozen: one object serves every session
         if (
@@ -251,7 +272,33 @@ def _build(data: dict[str, Any], caps: Caps | None) -> Session:
         usage=usage,
         dropped=dropped,
         generation=generation,
+        parent=parent,
     )
+
+
+def _parent(value: Any) -> Parent | None:
+    if value is None:
+        return None
+    if (
+        type(value) is not dict
+        or value.keys() != PARENT_KEYS
+        or not is_valid_session_id(value["session_id"])
+        or type(value["message"]) is not int
+        or not 0 <= value["message"] <= MAX_COUNT
+    ):
+        raise _Invalid("bad parent")
+    return Parent(value["session_id"], value["message"])
+
+
+def _check_version_1(messages: list[Message], usage: Usage) -> None:
+    """Version 1 knew no superseded replies and no costs."""
+    if usage.cost_usd is not None:
+        raise _Invalid("usage.cost_usd in format 1")
+    for index, message in enumerate(messages):
+        if message.status == "superseded" or (
+            message.usage is not None and message.usage.cost_usd is not None
+        ):
+            raise _Invalid(f"messages[{index}] has a bad value")
 
 
 def _list(data: dict[str, Any], key: str) -> list[Any]:
@@ -328,7 +375,7 @@ def _fill_messages(
     """Fill ``made[i]`` from ``items[i]`` for each item; False at the first item that is not
     a well-formed message. ``stamp`` collects the times, checked by the caller."""
     k_id, k_role, k_content, k_created_at, k_model, k_usage, k_tool_call_id, k_status = keys
-    k_input, k_output = _USAGE_FIELDS
+    k_input, k_output, _ = _USAGE_FIELDS
     try:
         for item, message in zip(items, made, strict=True):
             if type(item) is not _dict or len(item) != 8:
@@ -361,6 +408,7 @@ def _fill_messages(
                 usage = _new(Usage)
                 usage.input_tokens = input_tokens
                 usage.output_tokens = output_tokens
+                usage.cost_usd = None  # a usage with a cost has 3 keys: the checked path
             # The parsed strings are kept: swapping in the shared constants cost more (hash,
             # then free 2000 strings) than the loop saved.
             role = item[k_role]
@@ -515,11 +563,17 @@ def _tool_calls(items: list[Any]) -> list[ToolCall]:
 
 
 def _usage(value: Any, where: str) -> Usage:
-    if type(value) is not dict or value.keys() != USAGE_KEYS:
+    if type(value) is not dict or (
+        value.keys() != USAGE_KEYS and value.keys() != USAGE_KEYS_WITH_COST
+    ):
         raise _Invalid(f"bad {where}")
+    cost = value.get("cost_usd")  # absent when unknown: an explicit null is refused
+    if len(value) == 3 and (type(cost) is not float or not 0 <= cost < math.inf):
+        raise _Invalid(f"bad {where}.cost_usd")
     return Usage(
         _count(value["input_tokens"], where + ".input_tokens"),
         _count(value["output_tokens"], where + ".output_tokens"),
+        cost,
     )
 
 
