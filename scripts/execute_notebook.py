@@ -1,5 +1,5 @@
 """Re-run a notebook in place and store its outputs, without widget state or timings, so the
-stored outputs are what nbval compares (``# NBVAL_CHECK_OUTPUT`` cells) and diffs stay small.
+stored outputs are what nbval compares (cells tagged ``nbval-check-output``) and diffs stay small.
 
 Usage: ``.venv/bin/python scripts/execute_notebook.py notebooks/quickstart.ipynb``
 """
@@ -20,7 +20,7 @@ def execute(path: Path) -> None:
         timeout=300,
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent.resolve())}},
-        allow_errors=True,  # error cells are pinned with NBVAL_RAISES_EXCEPTION
+        allow_errors=False,  # stops at an error, as Run All does, unless tagged raises-exception
         store_widget_state=False,
     )
     client.execute()

@@ -20,6 +20,10 @@ def code_sources() -> list[str]:
     return [cell.source for cell in notebook().cells if cell.cell_type == "code"]
 
 
+def tags(cell) -> list[str]:
+    return list(cell.metadata.get("tags", []))
+
+
 def test_the_tour_covers_every_step() -> None:
     source = "\n".join(code_sources())
     for step in ("new", "list", "switch", "show", "save", "resume", "export", "config", "ui"):
@@ -39,25 +43,34 @@ def test_outputs_are_stored_without_widget_state() -> None:
 
 
 def test_error_cells_are_pinned() -> None:
-    pinned = [s for s in code_sources() if "# NBVAL_RAISES_EXCEPTION" in s]
+    pinned = [c for c in notebook().cells if "raises-exception" in tags(c)]
     assert len(pinned) >= 3
-    assert all("# NBVAL_CHECK_OUTPUT" in s for s in pinned)
-    outputs = [
-        output.get("text", "")
-        for cell in notebook().cells
-        if cell.cell_type == "code" and "# NBVAL_RAISES_EXCEPTION" in cell.source
-        for output in cell.outputs
-    ]
+    assert all("nbval-check-output" in tags(cell) for cell in pinned)
+    outputs = [output.get("text", "") for cell in pinned for output in cell.outputs]
     assert all(text.startswith("UsageError: ") and text.count("\n") == 1 for text in outputs)
+
+
+def test_markers_are_cell_tags_so_run_all_passes_error_cells() -> None:
+    """A reader sees no ``# NBVAL_...`` lines, and every cell that shows an error carries the
+    ``raises-exception`` tag, which JupyterLab's Run All (and nbval) honour."""
+    for cell in notebook().cells:
+        if cell.cell_type != "code":
+            continue
+        assert "NBVAL" not in cell.source, cell.source
+        shows_error = any(
+            output.output_type == "error" or output.get("text", "").startswith("UsageError: ")
+            for output in cell.outputs
+        )
+        assert shows_error == ("raises-exception" in tags(cell)), cell.source
 
 
 def test_compared_cells_print_no_ids_or_times() -> None:
     for cell in notebook().cells:
-        if cell.cell_type != "code" or "# NBVAL_IGNORE_OUTPUT" in cell.source:
+        if cell.cell_type != "code" or "nbval-ignore-output" in tags(cell):
             continue
         text = "".join(
             output.get("text", "") + str(output.get("data", {}).get("text/plain", ""))
             for output in cell.outputs
         )
-        if "# NBVAL_CHECK_OUTPUT" in cell.source:
+        if "nbval-check-output" in tags(cell):
             assert not re.search(r"\b[0-9a-f]{8}\b|\d{2}:\d{2}:\d{2}", text), cell.source
