@@ -679,8 +679,9 @@ def test_saved_lists_newest_first_with_status(folder: Path, keys: KeyRing) -> No
 def test_delete(store: SessionStore) -> None:
     s = full_session()
     path = store.save(s)
-    assert store.delete(s.id) == path and not path.exists()
-    assert store.saved() == []
+    trashed = store.delete(s.id)
+    assert trashed.parent == store.folder / ".trash" and trashed.name.startswith(f"{s.id}.")
+    assert not path.exists() and store.saved() == []
 
 
 def test_trust_resigns_with_the_local_key(folder: Path, keys: KeyRing) -> None:

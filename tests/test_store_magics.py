@@ -254,7 +254,7 @@ def test_delete(shell, registry, workdir, capsys) -> None:
     run(shell, "save")
     run(shell, "delete gone")
     assert "still open" in capsys.readouterr().out
-    assert folder_files(workdir) == []
+    assert folder_files(workdir) == [".trash"]
 
 
 def test_trust_a_colleagues_file(shell, registry, workdir, capsys) -> None:

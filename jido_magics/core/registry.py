@@ -12,7 +12,7 @@ from .errors import DuplicateName, InvalidConfig, NoActiveSession, SessionLimitR
 from .ids import new_id
 from .records import Caps, SessionConfig
 from .session import Session
-from .targets import check_name, resolve_target
+from .targets import check_new_name, resolve_target
 
 logger = logging.getLogger("jido_magics")
 
@@ -148,7 +148,7 @@ class Registry:
             config = config.updated(settings)
         with self._lock:
             self._check_room()
-            name = self._free_default_name() if name is None else check_name(name)
+            name = self._free_default_name() if name is None else check_new_name(name)
             self._check_unique(name)
             session = Session(name, config=config, caps=self._caps)
             while self.find_by_id(session.id) is not None:  # 2**32 ids: a clash is rare
@@ -186,7 +186,7 @@ class Registry:
     def rename(self, new_name: str, target: int | str | None = None) -> Session:
         with self._lock:
             session = self.get(target)
-            name = check_name(new_name)
+            name = check_new_name(new_name)
             self._check_unique(name, ignore=session)
             session._set_name(name)
         self._emit(EVENT_RENAMED, session)

@@ -30,6 +30,18 @@ def check_name(name: object) -> str:
     return stripped
 
 
+def check_new_name(name: object) -> str:
+    """:func:`check_name` for a name being given now (``new``, ``rename``): a name made only
+    of digits is refused too, since targets read it as an index. A loaded file may hold one."""
+    stripped = check_name(name)
+    if stripped.isdecimal():
+        raise InvalidName(
+            f"Session name '{shorten(stripped, 30)}' is made only of digits, so it would be read "
+            "as an index: add a letter (e.g. 'run {shorten(stripped, 20)}')."
+        )
+    return stripped
+
+
 def resolve_target(target: int | str, sessions: Sequence[Session]) -> Session:
     """Find one session by exact id, 1-based index, exact name (case-insensitive), or a unique
     case-insensitive prefix of a name or id, in that order of precedence."""

@@ -45,6 +45,8 @@ class Autosave:
     def _save(self, session: Session) -> None:
         store = self.extension.store
         store.save(session)
+        for notice in store.take_notices():
+            _warn(notice)
         aside = store.take_set_aside(session.id)
         if aside is not None:
             _warn(

@@ -13,6 +13,11 @@ import secrets
 from collections.abc import Sequence
 from pathlib import Path
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
 _CREATE |= getattr(os, "O_CLOEXEC", 0)
 
@@ -22,11 +27,21 @@ _FOLDER = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | os.O_CLOEXEC
 _FOLDER |= getattr(os, "O_NOFOLLOW", 0)
 
 
-def open_folder(folder: Path) -> int:
-    """A file descriptor of ``folder`` for ``dir_fd=`` calls, locking and fsync.
+def open_folder(folder: Path | str, *, dir_fd: int | None = None) -> int:
+    """A file descriptor of ``folder`` (relative to ``dir_fd`` when given) for ``dir_fd=``
+    calls, locking and fsync.
 
     Raises ``OSError`` (``ELOOP`` on Linux) when ``folder`` itself is a symbolic link."""
-    return os.open(folder, _FOLDER)
+    return os.open(folder, _FOLDER, dir_fd=dir_fd)
+
+
+def exists_at(name: str, dir_fd: int) -> bool:
+    """Whether ``name`` exists in the folder ``dir_fd`` (a dangling symlink counts)."""
+    try:
+        os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def write_atomic(
@@ -42,6 +57,8 @@ def write_atomic(
     try:
         fd = os.open(temp, _CREATE, 0o666, dir_fd=folder_fd)
         try:
+            if fcntl is not None:  # "being written": a leftover sweep leaves a locked temp file
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             _write_all(fd, chunks)
             os.fsync(fd)
         finally:

@@ -61,9 +61,9 @@ class KeyRing:
     Key bytes never appear in ``repr``, messages or logs: only key ids do.
     """
 
-    __slots__ = ("_by_kid", "_signing_kid", "path")
+    __slots__ = ("_by_kid", "_signing_kid", "path", "stamp")
 
-    def __init__(self, keys: Iterable[bytes], *, path: Path | None = None) -> None:
+    def __init__(self, keys: Iterable[bytes], *, path: Path | None = None, stamp: str = "") -> None:
         by_kid: dict[str, bytes] = {}
         for key in keys:
             if not isinstance(key, bytes) or len(key) < 16:
@@ -74,12 +74,15 @@ class KeyRing:
         self._by_kid = by_kid
         self._signing_kid = next(iter(by_kid))
         self.path = path
+        #: The key file's stat fingerprint when it was read (see :func:`follow_key_file`).
+        self.stamp = stamp
 
     @classmethod
     def load(cls, path: Path | None = None) -> KeyRing:
         """The key at ``path`` (default :func:`default_key_path`), created when missing."""
         path = default_key_path() if path is None else Path(path)
-        return cls([load_or_create_key(path)], path=path)
+        key, info = _load_or_create(path)
+        return cls([key], path=path, stamp=_stamp(info))
 
     @property
     def kid(self) -> str:
@@ -97,6 +100,11 @@ class KeyRing:
     def kids(self) -> tuple[str, ...]:
         return tuple(self._by_kid)
 
+    def _keys(self) -> list[bytes]:
+        """The key bytes, signing key first (for a ring that follows the key file)."""
+        signing = self._by_kid[self._signing_kid]
+        return [signing, *(key for key in self._by_kid.values() if key is not signing)]
+
     def __repr__(self) -> str:
         where = f" path={display_path(self.path)!r}" if self.path else ""
         return f"<KeyRing kid={self._signing_kid}{where}>"
@@ -107,24 +115,36 @@ class KeyRing:
 
 def load_or_create_key(path: Path) -> bytes:
     """Read the key at ``path``; create it (exclusively, mode 0600) when it does not exist."""
+    return _load_or_create(path)[0]
+
+
+def _load_or_create(path: Path) -> tuple[bytes, os.stat_result]:
     try:
         return _read_key(path)
     except FileNotFoundError:
         pass
     try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    except OSError as exc:
-        raise _key_error(path, f"cannot create its folder ({exc.strerror})") from None
-    key = secrets.token_bytes(KEY_BYTES)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    try:
-        fd = os.open(path, flags, 0o600)
+        return _create_key_file(path, secrets.token_bytes(KEY_BYTES))
     except FileExistsError:
         # Another kernel won the race: use its key once it is written.
         try:
             return _read_key(path)
         except FileNotFoundError:
             raise _key_error(path, "it vanished while being created") from None
+
+
+def _create_key_file(path: Path, key: bytes) -> tuple[bytes, os.stat_result]:
+    """Write ``key`` to a new file at ``path`` (``O_EXCL``, mode 0600); ``FileExistsError``
+    when one exists."""
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _key_error(path, f"cannot create its folder ({exc.strerror})") from None
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags, 0o600)
+    except FileExistsError:
+        raise
     except OSError as exc:
         raise _key_error(path, f"cannot create it ({exc.strerror})") from None
     try:
@@ -134,16 +154,17 @@ def load_or_create_key(path: Path) -> bytes:
         if written != len(text):
             raise OSError(0, "short write")
         os.fsync(fd)
+        info = os.fstat(fd)
     except OSError as exc:
         os.close(fd)
         _remove_quietly(path)
         raise _key_error(path, f"cannot write it ({exc.strerror})") from None
     os.close(fd)
     _fsync_folder(path.parent)
-    return key
+    return key, info
 
 
-def _read_key(path: Path) -> bytes:
+def _read_key(path: Path) -> tuple[bytes, os.stat_result]:
     deadline = time.monotonic() + _CREATION_WAIT_SECONDS
     while True:
         try:
@@ -166,7 +187,7 @@ def _read_key(path: Path) -> bytes:
         finally:
             os.close(fd)
         if _KEY_TEXT.fullmatch(data):
-            return bytes.fromhex(data[:64].decode("ascii"))
+            return bytes.fromhex(data[:64].decode("ascii")), info
         # A short key is normal for a moment while another kernel creates the file; an old
         # short file is damaged and waiting would not help.
         being_written = len(data) < 65 and time.time() - info.st_mtime < _CREATION_WAIT_SECONDS
@@ -177,6 +198,61 @@ def _read_key(path: Path) -> bytes:
                 "it to make a new key (then trust your files again)",
             )
         time.sleep(0.01)
+
+
+def _stamp(info: os.stat_result) -> str:
+    return f"{info.st_dev}:{info.st_ino}:{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}"
+
+
+def follow_key_file(ring: KeyRing) -> tuple[KeyRing, str | None]:
+    """Check ``ring``'s key file with ``stat`` (before a save) and follow what changed.
+
+    Unchanged: ``(ring, None)``. Missing: written again from the key in memory. Holding another
+    valid key: a ring that signs with it (and still verifies with the old ones). Damaged or
+    unsafe: the key in memory keeps signing. Each change comes with one sentence to show."""
+    path = ring.path
+    if path is None:
+        return ring, None
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        info = None
+    except OSError:
+        return ring, None  # cannot look: keep signing as before, and look again next time
+    if info is not None and _stamp(info) == ring.stamp:
+        return ring, None
+    shown = display_path(path)
+    if info is None:
+        try:
+            _, made = _create_key_file(path, ring.signing_key)
+        except FileExistsError:  # another kernel re-created it first: read that one below
+            pass
+        except KeyFileError as exc:
+            return KeyRing(ring._keys(), path=path, stamp="missing"), (
+                f"The session key file {shown} is missing and could not be written again "
+                f"({exc}); this kernel keeps signing with key {ring.kid}."
+            )
+        else:
+            return KeyRing(ring._keys(), path=path, stamp=_stamp(made)), (
+                f"The session key file {shown} was missing; it was written again with this "
+                f"kernel's key {ring.kid}."
+            )
+    try:
+        key, info = _read_key(path)
+    except (FileNotFoundError, KeyFileError) as exc:
+        reason = str(exc) if isinstance(exc, KeyFileError) else "it vanished"
+        return KeyRing(ring._keys(), path=path, stamp=_stamp(info) if info else ""), (
+            f"{reason.rstrip('.')}; this kernel keeps signing with key {ring.kid} until it "
+            "is fixed."
+        )
+    if kid_of(key) == ring.kid:
+        return KeyRing(ring._keys(), path=path, stamp=_stamp(info)), None
+    followed = KeyRing([key, *ring._keys()], path=path, stamp=_stamp(info))
+    return followed, (
+        f"The session key file {shown} now holds another key ({followed.kid}); this kernel signs "
+        f"with it from now on (its files signed with {ring.kid} still load here; elsewhere they "
+        "need %session trust)."
+    )
 
 
 def _key_error(path: Path, reason: str) -> KeyFileError:

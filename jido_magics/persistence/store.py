@@ -13,6 +13,8 @@ from __future__ import annotations
 import os
 import stat
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,7 +26,7 @@ from ..core.ids import check_session_id, is_valid_session_id
 from ..core.records import Caps
 from ..core.session import Session
 from . import codec
-from .atomic import open_folder, write_atomic
+from .atomic import exists_at, open_folder, write_atomic
 from .envelope import envelope_parts, head_signature, open_envelope, signature, verify
 from .errors import (
     Conflict,
@@ -43,7 +45,8 @@ from .errors import (
     display_path,
     io_error,
 )
-from .keys import KeyRing
+from .keys import KeyRing, follow_key_file
+from .leftovers import remove_leftovers
 
 try:  # advisory lock between kernels saving into the same folder (POSIX)
     import fcntl
@@ -130,6 +133,7 @@ class SessionStore:
         self._swept: set[str] = set()
         #: Per id, the file a save renamed aside (it failed verification), until taken.
         self._set_aside_files: dict[str, Path] = {}
+        self._notices: list[str] = []
 
     def __repr__(self) -> str:
         return f"<SessionStore folder={display_path(self.folder)!r}>"
@@ -144,6 +148,23 @@ class SessionStore:
                     self._keys = KeyRing.load()
                 keys = self._keys
         return keys
+
+    def _checked_keys(self) -> KeyRing:
+        """The key ring, after checking its key file (see :func:`.keys.follow_key_file`)."""
+        current = self.keys
+        keys, note = follow_key_file(current)
+        if keys is not current:
+            with self._lock:
+                self._keys = keys
+                if note is not None and note not in self._notices:
+                    self._notices.append(note)
+        return keys
+
+    def take_notices(self) -> list[str]:
+        """Sentences about the store itself (its key file) not yet shown to the user, once."""
+        with self._lock:
+            notices, self._notices = self._notices, []
+        return notices
 
     def path_for(self, session_id: str) -> Path:
         return self.folder / f"{check_session_id(session_id)}{SUFFIX}"
@@ -165,7 +186,7 @@ class SessionStore:
         session_id = check_session_id(session.id)
         name = session_id + SUFFIX
         path = self.folder / name
-        keys = self.keys  # a key problem must stop the save before anything changes
+        keys = self._checked_keys()  # a key problem must stop the save before anything changes
         with self._id_lock(session_id):
             dir_fd = self._open_folder(create=True)
             try:
@@ -212,9 +233,10 @@ class SessionStore:
     def _disk_generation(self, session_id: str, path: Path, dir_fd: int) -> tuple[int, bool, bool]:
         """(generation on disk, whether that file is rejected, whether it can be the file this
         store last wrote or read); (0, False, False) when there is none."""
-        if session_id not in self._swept:  # once per store: leftovers come from a dead process
-            _remove_leftovers(path.name, dir_fd)
-            self._swept.add(session_id)
+        # This id's leftovers once per store (they come from a dead process: the folder is
+        # locked), and any old enough, at every save.
+        remove_leftovers(dir_fd, None if session_id in self._swept else session_id)
+        self._swept.add(session_id)
         try:
             info = os.stat(path.name, dir_fd=dir_fd, follow_symlinks=False)
         except FileNotFoundError:
@@ -396,11 +418,12 @@ class SessionStore:
         for entry in entries:
             session_id = entry.name[: -len(SUFFIX)]
             if entry.name.endswith(SUFFIX) and is_valid_session_id(session_id):
-                found.append(self._describe(session_id, Path(entry.path)))
+                found.append(self.describe(session_id, Path(entry.path)))
         found.sort(key=lambda s: (s.saved_at or s.modified_at, s.id), reverse=True)
         return found
 
-    def _describe(self, session_id: str, path: Path) -> SavedSession:
+    def describe(self, session_id: str, path: Path) -> SavedSession:
+        """``path`` as ``saved()`` lists it: verified in full, for its status and metadata."""
         try:
             modified = datetime.fromtimestamp(os.lstat(path).st_mtime, timezone.utc)
             modified_at = modified.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -431,42 +454,11 @@ class SessionStore:
         )
 
     def delete(self, session_id: str) -> Path:
-        """Delete ``<id>.json`` (whatever its status); returns the deleted path."""
-        path = self.path_for(session_id)
-        with self._id_lock(session_id):
-            try:
-                dir_fd = self._open_folder(create=False)
-            except StoreIOError:
-                if not os.path.lexists(self.folder):
-                    raise self._not_saved(path) from None
-                raise
-            try:
-                try:
-                    info = os.stat(path.name, dir_fd=dir_fd, follow_symlinks=False)
-                except FileNotFoundError:
-                    raise self._not_saved(path) from None
-                except OSError as exc:
-                    raise io_error("delete", path, exc) from None
-                if stat.S_ISDIR(info.st_mode):
-                    raise NotASessionFile(
-                        f"{display_path(path)} is a folder, not a session file: remove it "
-                        "yourself if you do not need it.",
-                        path,
-                    )
-                try:
-                    os.unlink(path.name, dir_fd=dir_fd)
-                except FileNotFoundError:
-                    raise self._not_saved(path) from None
-                except OSError as exc:
-                    raise io_error("delete", path, exc) from None
-                self._known.pop(session_id, None)
-                try:
-                    os.fsync(dir_fd)
-                except OSError:
-                    pass  # the file is gone; only its durability is weaker
-            finally:
-                os.close(dir_fd)
-        return path
+        """Move ``<id>.json`` (whatever its status) to the folder's trash and remove that id's
+        leftovers; returns where the file went (see :mod:`.trash`)."""
+        from .trash import move_to_trash
+
+        return move_to_trash(self, session_id)
 
     def trust(self, path: Path | str) -> Path:
         """Re-sign a session file with the local key after the user chose to trust it.
@@ -510,7 +502,7 @@ class SessionStore:
             try:
                 if fcntl is not None:
                     fcntl.flock(dir_fd, fcntl.LOCK_EX)
-                if not in_place and _exists(target.name, dir_fd):
+                if not in_place and exists_at(target.name, dir_fd):
                     raise Conflict(
                         f"{display_path(target)} already exists: resume or delete that session "
                         f"(%session delete {session.id}) before trusting "
@@ -533,6 +525,29 @@ class SessionStore:
         return target
 
     # -- internals -------------------------------------------------------------------------
+
+    @contextmanager
+    def locked_folder(self, session_id: str, *, create: bool) -> Iterator[int]:
+        """The folder's descriptor, with ``session_id`` locked in this process and the folder
+        locked against other kernels' saves. Without ``create`` a missing folder raises
+        :class:`NoSavedSession` for ``session_id``."""
+        with self._id_lock(session_id):
+            try:
+                dir_fd = self._open_folder(create=create)
+            except StoreIOError:
+                if not create and not os.path.lexists(self.folder):
+                    raise self._not_saved(self.path_for(session_id)) from None
+                raise
+            try:
+                if fcntl is not None:
+                    fcntl.flock(dir_fd, fcntl.LOCK_EX)
+                yield dir_fd
+            finally:
+                os.close(dir_fd)  # also releases the folder lock
+
+    def forget_file(self, session_id: str) -> None:
+        """Forget the file this store last wrote or read for ``session_id`` (it was moved)."""
+        self._known.pop(session_id, None)
 
     def _id_lock(self, session_id: str) -> threading.RLock:
         return self._id_locks[hash(session_id) % _ID_LOCK_STRIPES]
@@ -568,39 +583,6 @@ def _read_at_most(fd: int, size_hint: int, limit: int) -> bytes:
         total += len(chunk)
     data = parts[0] if len(parts) == 1 else b"".join(parts)
     return data[:limit] if len(data) > limit else data
-
-
-def _remove_leftovers(name: str, dir_fd: int) -> None:
-    """Remove temp and backup files a killed save of ``name`` left behind.
-
-    Called with the folder locked: no save of this folder is running, so any such file is a
-    leftover (the session file itself is always the old or the new generation).
-    """
-    if fcntl is None:  # without the folder lock another save's temp file could be in use
-        return
-    prefix = f".{name}."
-    try:
-        with os.scandir(dir_fd) as entries:
-            leftovers = [
-                e.name
-                for e in entries
-                if e.name.startswith(prefix) and e.name.endswith((".tmp", ".old"))
-            ]
-    except OSError:
-        return
-    for leftover in leftovers:
-        try:
-            os.unlink(leftover, dir_fd=dir_fd)
-        except OSError:
-            pass
-
-
-def _exists(name: str, dir_fd: int) -> bool:
-    try:
-        os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
-    except FileNotFoundError:
-        return False
-    return True
 
 
 def _status_of(exc: PersistenceError) -> str:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from ..extension import Extension
 
 #: Modules whose ``COMMANDS`` make up ``%session``, and the order of the manual.
-COMMAND_MODULES: tuple[str, ...] = ("sessions", "store", "conversation", "settings", "ui")
+COMMAND_MODULES: tuple[str, ...] = ("sessions", "store", "trash", "conversation", "settings", "ui")
 
 MANUAL_ORDER: tuple[str, ...] = (
     "new",
@@ -29,6 +29,7 @@ MANUAL_ORDER: tuple[str, ...] = (
     "save",
     "resume",
     "delete",
+    "undelete",
     "trust",
     "show",
     "ui",

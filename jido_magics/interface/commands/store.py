@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from ...core.errors import AmbiguousTarget, DuplicateName, JidoError, shorten
 from ...core.ids import is_valid_session_id
 from ...persistence.errors import NoSavedSession, PersistenceError, display_path
-from ...persistence.store import SavedSession, SessionStore
+from ...persistence.store import STATUS_UNREADABLE, SavedSession, SessionStore
 from ..parsing import CommandParser
 from ..text_table import TextTable
 from . import Command
 
 if TYPE_CHECKING:
     from ...core.session import Session
+    from ...persistence.trash import TrashedSession
     from ..extension import Extension
 
 
@@ -31,14 +33,16 @@ def _configure_save(parser: CommandParser) -> None:
 
 
 def set_aside_note(store: SessionStore, session_id: str) -> str | None:
-    """The sentence about the file the last save of ``session_id`` set aside, if it did."""
+    """What the last save of ``session_id`` has to add: the file it set aside, if it did, and
+    what changed in the key file (see ``SessionStore.take_notices``)."""
+    notes = store.take_notices()
     aside = store.take_set_aside(session_id)
-    if aside is None:
-        return None
-    return (
-        f"The file there could not be verified; it was kept as {display_path(aside)}"
-        " (see %session trust)."
-    )
+    if aside is not None:
+        notes.append(
+            f"The file there could not be verified; it was kept as {display_path(aside)}"
+            " (see %session trust)."
+        )
+    return " ".join(notes) if notes else None
 
 
 def saved_line(store: SessionStore, session: Session, path: Path) -> str:
@@ -111,6 +115,15 @@ class SavedListing(TextTable):
     def empty_text(self) -> str:
         return f"No saved sessions in {self.folder}: save one with %session save."
 
+    def __str__(self) -> str:
+        # "unreadable" has many causes (permissions, the key file, a vanished file): say which
+        reasons = [
+            f"#{index} unreadable: {item.problem}"
+            for index, item in enumerate(self.saved, 1)
+            if item.status == STATUS_UNREADABLE and item.problem
+        ]
+        return "\n".join([super().__str__(), *reasons])
+
 
 def find_saved(store: SessionStore, target: str) -> str:
     """The id of the saved session ``target`` names: exact id, 1-based index in the listing,
@@ -128,21 +141,9 @@ def find_saved(store: SessionStore, target: str) -> str:
             f"There are no saved sessions in {display_path(store.folder)}: "
             "save one with %session save."
         )
-    if text.isdecimal() and text.isascii() and 1 <= int(text) <= len(saved):
-        return saved[int(text) - 1].id
-    folded = text.casefold()
-    named = [s for s in saved if s.name is not None and s.name.casefold() == folded]
-    if not named:
-        named = [
-            s
-            for s in saved
-            if s.id.casefold().startswith(folded)
-            or (s.name is not None and s.name.casefold().startswith(folded))
-        ]
-    if len(named) == 1:
-        return named[0].id
-    if named:
-        raise AmbiguousTarget(text, [f"{s.name or '?'} ({s.id})" for s in named])
+    found = match_listed(saved, text)
+    if found is not None:
+        return found.id
     unverified = sum(1 for s in saved if s.name is None)  # names show only once verified
     if unverified:
         files = "1 saved file" if unverified == 1 else f"{unverified} saved files"
@@ -154,6 +155,34 @@ def find_saved(store: SessionStore, target: str) -> str:
     raise NoSavedSession(
         f"No saved session matches '{shorten(text, 40)}': %session resume lists the saved ones."
     )
+
+
+Listed = TypeVar("Listed", SavedSession, "TrashedSession")
+
+
+def match_listed(listed: Sequence[Listed], text: str) -> Listed | None:
+    """The item of a listing ``text`` names: 1-based index, exact id, exact name
+    (case-insensitive), else a unique prefix of a name or id; the first (newest) of several
+    items with one id. None when nothing matches; :class:`AmbiguousTarget` when several do."""
+    if text.isdecimal() and text.isascii() and 1 <= int(text) <= len(listed):
+        return listed[int(text) - 1]
+    folded = text.casefold()
+    named = [s for s in listed if s.id == text]
+    if not named:
+        named = [s for s in listed if s.name is not None and s.name.casefold() == folded]
+    if not named:
+        named = [
+            s
+            for s in listed
+            if s.id.casefold().startswith(folded)
+            or (s.name is not None and s.name.casefold().startswith(folded))
+        ]
+    distinct = list({s.id: s for s in reversed(named)}.values())  # keeps the first of an id
+    if len(distinct) == 1:
+        return distinct[0]
+    if distinct:
+        raise AmbiguousTarget(text, [f"{s.name or '?'} ({s.id})" for s in reversed(distinct)])
+    return None
 
 
 def _configure_resume(parser: CommandParser) -> None:
@@ -197,14 +226,20 @@ def _configure_target(parser: CommandParser) -> None:
 def _run_delete(ext: Extension, args: argparse.Namespace) -> None:
     store = ext.store
     session_id = find_saved(store, args.target)
-    path = store.delete(session_id)
+    moved = store.delete(session_id)
     still_open = ext.registry.find_by_id(session_id)
     note = (
         f" Session '{still_open.name}' is still open; saving it writes a new file."
         if still_open is not None
         else ""
     )
-    print(f"Deleted {display_path(path)}.{note}")
+    if moved == store.path_for(session_id):  # a symlink or special file: nothing to keep
+        print(f"Deleted {display_path(moved)}.{note}")
+        return
+    print(
+        f"Moved {display_path(store.path_for(session_id))} to the trash "
+        f"({display_path(moved)}); %session undelete {session_id} brings it back.{note}"
+    )
 
 
 def _configure_trust(parser: CommandParser) -> None:
@@ -256,7 +291,7 @@ COMMANDS = [
     Command(
         "delete",
         "TARGET",
-        "delete a saved session's file (an open session stays open)",
+        "move a saved session's file to the folder's trash (an open session stays open)",
         _configure_target,
         _run_delete,
     ),
