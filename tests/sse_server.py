@@ -12,6 +12,7 @@ import socket
 import sys
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -33,8 +34,12 @@ class Stream:
 
 @dataclass
 class Status:
+    """An HTTP error with a JSON body (the server's ``error_body``) and extra ``headers``
+    (e.g. ``retry-after``)."""
+
     code: int
     message: str = "scripted error"
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -44,11 +49,20 @@ class Stall:
     seconds: float = 30.0
 
 
+def openai_error(status: Status) -> dict[str, Any]:
+    return {"error": {"message": status.message, "type": "test", "code": status.code}}
+
+
 @dataclass
 class ScriptedServer:
+    """``route``: the one path that answers (another gets 404); ``error_body``: the JSON of a
+    scripted :class:`Status` in the protocol's own form."""
+
     responses: deque[Stream | Status | Stall] = field(default_factory=deque)
     requests: list[dict[str, Any]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
+    route: str = "/v1/chat/completions"
+    error_body: Callable[[Status], dict[str, Any]] = openai_error
 
     def __post_init__(self) -> None:
         self._stop = threading.Event()
@@ -59,9 +73,13 @@ class ScriptedServer:
         )
 
     @property
-    def url(self) -> str:
+    def root(self) -> str:
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}/v1"
+        return f"http://{host}:{port}"
+
+    @property
+    def url(self) -> str:
+        return f"{self.root}/v1"
 
     def push(self, *responses: Stream | Status | Stall) -> None:
         self.responses.extend(responses)
@@ -102,7 +120,7 @@ def _handler_for(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length", "0"))
             raw = self.rfile.read(length)
             server.headers.append({k.lower(): v for k, v in self.headers.items()})
-            if self.path != "/v1/chat/completions":
+            if self.path != server.route:
                 self._status(Status(404, f"no route {self.path}"))
                 return
             server.requests.append(json.loads(raw))
@@ -116,11 +134,11 @@ def _handler_for(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
                 self._stream(response)
 
         def _status(self, status: Status) -> None:
-            body = json.dumps(
-                {"error": {"message": status.message, "type": "test", "code": status.code}}
-            ).encode()
+            body = json.dumps(server.error_body(status)).encode()
             self.send_response(status.code)
             self.send_header("Content-Type", "application/json")
+            for name, value in status.headers.items():
+                self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)

@@ -39,8 +39,11 @@ class ToolCallRequest:
 
 @dataclass(frozen=True, slots=True)
 class UsageEvent:
+    """Tokens of one request; ``cost_usd`` when the provider knows the price (else None)."""
+
     input_tokens: int
     output_tokens: int
+    cost_usd: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,6 @@ arrived and ends ``complete``, ``interrupted`` or ``error``, no tool call stays 
 from __future__ import annotations
 
 import logging
-import os
 import re
 import threading
 import weakref
@@ -35,6 +34,7 @@ from .events import (
     UsageEvent,
 )
 from .providers import ChatRequest, Provider, get_provider
+from .providers.keys import environment_keys
 from .tools import TOOL_SPECS, hide_keys, run_tool
 
 logger = logging.getLogger("jido_magics")
@@ -255,7 +255,7 @@ class _Exchange:
                 session.update_tool_call(call, "running")
                 assert self.namespace is not None
                 outcome = run_tool(call.name, call.arguments, self.namespace)
-                keys = (self.config.api_key, os.environ.get("OPENAI_API_KEY"))
+                keys = (self.config.api_key, *environment_keys())
                 self._finish_call(call, outcome.ok, hide_keys(outcome.text, keys))
 
     def _finish_call(self, call: ToolCall, ok: bool, text: str) -> None:

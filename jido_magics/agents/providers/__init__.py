@@ -1,7 +1,7 @@
 """Providers by name, so more can be added with :func:`register_provider`.
 
 Factories are called on each lookup, which keeps providers free of shared state and lets the
-``openai`` one import its SDK only when it is used.
+``openai`` and ``litellm`` ones import their SDK only when used.
 """
 
 from __future__ import annotations
@@ -12,7 +12,14 @@ from collections.abc import Callable
 from ..errors import UnknownProvider
 from .base import ChatRequest, Provider
 
-__all__ = ["ChatRequest", "Provider", "get_provider", "provider_names", "register_provider"]
+__all__ = [
+    "ChatRequest",
+    "Provider",
+    "check_installed",
+    "get_provider",
+    "provider_names",
+    "register_provider",
+]
 
 ProviderFactory = Callable[[], Provider]
 
@@ -29,8 +36,27 @@ def _openai() -> Provider:
     return OpenAIProvider()
 
 
+def _litellm() -> Provider:
+    from .litellm_provider import LiteLLMProvider
+
+    return LiteLLMProvider()
+
+
 _lock = threading.Lock()
-_factories: dict[str, ProviderFactory] = {"offline": _offline, "openai": _openai}
+_factories: dict[str, ProviderFactory] = {
+    "offline": _offline,
+    "openai": _openai,
+    "litellm": _litellm,
+}
+
+
+def check_installed(name: str) -> None:
+    """Raise ``ChatError`` (one line naming the pip command) when provider ``name`` needs a
+    package that is not installed; checked without importing it."""
+    if name.strip().lower() == "litellm":
+        from .litellm_provider import require
+
+        require()
 
 
 def register_provider(name: str, factory: ProviderFactory) -> Callable[[], None]:

@@ -11,7 +11,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -116,7 +116,7 @@ class OpenAIProvider:
             except Exception as exc:
                 raise ProviderError(_describe(exc, endpoint)) from None
             try:
-                yield from _events(stream)
+                yield from stream_events(stream)
             except ProviderError:
                 raise
             except Exception as exc:
@@ -134,7 +134,11 @@ class _PendingCall:
     arguments: str = ""
 
 
-def _events(stream: Any) -> Iterator[ProviderEvent]:
+def stream_events(
+    stream: Any, price: Callable[[Any], float | None] | None = None
+) -> Iterator[ProviderEvent]:
+    """Events from chat-completions chunks (the OpenAI SDK's, or LiteLLM's in the same form).
+    ``price(usage)`` gives the request's cost in USD, or None when unknown."""
     calls: dict[int, _PendingCall] = {}
     finish_reason: str | None = None
     model: str | None = None
@@ -162,7 +166,8 @@ def _events(stream: Any) -> Iterator[ProviderEvent]:
     if finish_reason is None:
         raise ProviderError("The reply stream was cut off before the model finished.")
     if usage is not None:
-        yield UsageEvent(usage.prompt_tokens or 0, usage.completion_tokens or 0)
+        cost = None if price is None else price(usage)
+        yield UsageEvent(usage.prompt_tokens or 0, usage.completion_tokens or 0, cost)
     for index in sorted(calls):
         yield _request(calls[index], index)
     yield Done(finish_reason, model)

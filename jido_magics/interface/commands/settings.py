@@ -11,7 +11,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from ...agents.context import DEFAULT_SYSTEM_PROMPT
-from ...agents.providers import provider_names
+from ...agents.providers import check_installed, provider_names
 from ...core.errors import InvalidConfig, shorten
 from ...core.records import SessionConfig
 from ...core.session import Session
@@ -65,6 +65,7 @@ def checked_provider(raw: str) -> str:
         raise InvalidConfig(
             f"Unknown provider '{shorten(raw, 40)}': use one of {', '.join(provider_names())}."
         )
+    check_installed(name)
     return name
 
 

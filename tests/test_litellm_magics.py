@@ -1,0 +1,90 @@
+"""The ``litellm`` provider through the magics in a real InteractiveShell: a session on
+``anthropic/…`` against a local Anthropic-format server streams, calls a notebook tool, saves
+and resumes; without the package, choosing the provider is one line naming the pip command."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+
+import anthropic_server as an
+import pytest
+import sse_server as sse
+from test_chat_magic import cell, one_usage_error
+
+from jido_magics.agents.providers.litellm_provider import INSTALL
+
+MODEL = f"anthropic/{an.MODEL}"
+
+
+def new_session(shell, name: str, server: sse.ScriptedServer) -> None:
+    cell(shell, f"%session new {name} --provider litellm --model {MODEL} --base-url {server.root}")
+
+
+@pytest.fixture
+def anthropic_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[sse.ScriptedServer]:
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    with an.AnthropicServer() as server:
+        yield server
+
+
+def test_a_session_on_anthropic_streams_uses_a_tool_saves_and_resumes(
+    shell, registry, anthropic_server, capsys
+) -> None:
+    new_session(shell, "claude", anthropic_server)
+    assert "Provider: litellm, model: anthropic/claude-sonnet-4-5." in capsys.readouterr().out
+    cell(shell, "rows = [1, 2, 3]")
+    anthropic_server.push(
+        an.tool_round("toolu_07", "list_variables", "{}"),
+        an.reply("You have ", "rows.", thinking=("Look at ", "the tools.")),
+    )
+    result = cell(shell, "%%chat\nWhich variables do I have?\n")
+    assert result.success
+    out = capsys.readouterr().out
+    assert "Look at the tools." in out and "You have rows." in out and "list_variables" in out
+    session = registry.active
+    [call] = session.tool_calls
+    assert (call.name, call.status) == ("list_variables", "completed") and "rows" in call.result
+    assert [s.content for s in session.reasoning_steps] == ["Look at the tools."]
+    assert session.usage.input_tokens == 50 and session.usage.output_tokens == 24
+    before = [(m.role, m.content, m.status) for m in session.messages]
+
+    cell(shell, "%session close claude")
+    assert registry.sessions == ()
+    cell(shell, "%session resume claude")
+    resumed = registry.active
+    assert resumed.name == "claude" and resumed.config.provider == "litellm"
+    assert (resumed.config.model, resumed.config.base_url) == (MODEL, anthropic_server.root)
+    assert [(m.role, m.content, m.status) for m in resumed.messages] == before
+    assert [s.content for s in resumed.reasoning_steps] == ["Look at the tools."]
+    assert (resumed.usage.input_tokens, resumed.usage.output_tokens) == (50, 24)
+
+    anthropic_server.push(an.reply("Still here."))
+    cell(shell, "%chat and now?")
+    assert resumed.messages[-1].content == "Still here."
+    # the whole conversation went back to the model in Anthropic's form
+    sent = str(anthropic_server.requests[-1]["messages"])
+    assert "Which variables do I have?" in sent and "toolu_07" in sent and "and now?" in sent
+
+
+def test_a_failure_in_a_cell_is_one_line(shell, registry, anthropic_server, capsys) -> None:
+    new_session(shell, "c", anthropic_server)
+    capsys.readouterr()
+    anthropic_server.push(sse.Status(429, "slow down", {"retry-after": "3"}))
+    cell(shell, "%chat hello")
+    assert "HTTP 429" in one_usage_error(capsys)
+    assert [m.status for m in registry.active.messages] == ["complete", "error"]
+
+
+def test_without_litellm_choosing_it_is_one_line_naming_pip(
+    shell, registry, monkeypatch, capsys
+) -> None:
+    monkeypatch.setitem(sys.modules, "litellm", None)  # what Python does for a missing module
+    cell(shell, f"%session new c --provider litellm --model {MODEL}")
+    assert INSTALL in one_usage_error(capsys)
+    assert registry.sessions == ()
+    cell(shell, "%session new plain")
+    capsys.readouterr()
+    cell(shell, "%session config provider=litellm model=x")
+    assert INSTALL in one_usage_error(capsys)
+    assert (registry.active.config.provider, registry.active.config.model) == ("offline", None)
