@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-HEAVY = ("ipywidgets", "openai", "markdown_it", "IPython", "orjson", "nbformat")
+HEAVY = ("ipywidgets", "openai", "markdown_it", "IPython", "orjson", "nbformat", "litellm")
 
 
 def _modules_after(code: str) -> set[str]:
@@ -41,7 +41,10 @@ def test_agents_load_only_core_and_stdlib_until_a_provider_is_used() -> None:
     before = _modules_after("pass")
     after = _modules_after(
         "import jido_magics.agents.exchange, jido_magics.agents.providers.openai_provider\n"
-        "from jido_magics.agents.providers import get_provider; get_provider('openai')"
+        "from jido_magics.agents.providers import get_provider, check_installed\n"
+        "get_provider('openai'); get_provider('litellm'); check_installed('litellm')\n"
+        "from jido_magics.agents.providers.catalog import known_models\n"
+        "assert known_models('litellm', 'anthropic')"
     )
     extra = {m for m in after - before if m != "jido_magics" and not m.startswith("_")}
     assert extra <= set(sys.stdlib_module_names), extra - set(sys.stdlib_module_names)

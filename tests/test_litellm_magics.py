@@ -12,9 +12,18 @@ import pytest
 import sse_server as sse
 from test_chat_magic import cell, one_usage_error
 
-from jido_magics.agents.providers.litellm_provider import INSTALL
+from jido_magics.agents.providers.litellm_provider import INSTALL, load
+from jido_magics.core.transcript import usd
 
 MODEL = f"anthropic/{an.MODEL}"
+
+
+def price(model: str, input_tokens: int, output_tokens: int) -> float:
+    entry = load().model_cost[model]
+    return (
+        input_tokens * entry["input_cost_per_token"]
+        + output_tokens * (entry["output_cost_per_token"])
+    )
 
 
 def new_session(shell, name: str, server: sse.ScriptedServer) -> None:
@@ -58,6 +67,12 @@ def test_a_session_on_anthropic_streams_uses_a_tool_saves_and_resumes(
     assert [(m.role, m.content, m.status) for m in resumed.messages] == before
     assert [s.content for s in resumed.reasoning_steps] == ["Look at the tools."]
     assert (resumed.usage.input_tokens, resumed.usage.output_tokens) == (50, 24)
+    assert resumed.usage.cost_usd == pytest.approx(price(an.MODEL, 50, 24))
+    cost = usd(resumed.usage.cost_usd)
+    assert str(cell(shell, "%session list").result).splitlines()[1].endswith(cost)
+    capsys.readouterr()
+    cell(shell, "%session config")
+    assert f"cost            {cost} so far" in capsys.readouterr().out
 
     anthropic_server.push(an.reply("Still here."))
     cell(shell, "%chat and now?")
@@ -88,3 +103,19 @@ def test_without_litellm_choosing_it_is_one_line_naming_pip(
     cell(shell, "%session config provider=litellm model=x")
     assert INSTALL in one_usage_error(capsys)
     assert (registry.active.config.provider, registry.active.config.model) == ("offline", None)
+
+
+def test_an_unknown_price_shows_nothing_anywhere(shell, registry, chat_server, capsys) -> None:
+    options = f"--provider litellm --model openai/test-model --base-url {chat_server.url}"
+    cell(shell, f"%session new local {options}")
+    chat_server.push(sse.reply("hi"))
+    cell(shell, "%chat hello")
+    session = registry.active
+    assert session.usage.total > 0 and session.usage.cost_usd is None
+    listing = cell(shell, "%session list").result
+    assert listing.rows[0][-1] == "" and "$" not in str(listing)
+    capsys.readouterr()
+    cell(shell, "%session config")
+    out = capsys.readouterr().out
+    assert "cost" not in out and "$" not in out
+    assert "$" not in repr(session._repr_markdown_())

@@ -80,6 +80,8 @@ def test_text_and_thinking_stream_into_the_session(claude, anthropic_server) -> 
     assert (usage.input_tokens, usage.output_tokens) == (31, 15)
     assert usage.cost_usd == pytest.approx(price(an.MODEL, 31, 15))
     assert (message.usage.input_tokens, message.usage.output_tokens) == (31, 15)
+    assert message.usage.cost_usd == pytest.approx(price(an.MODEL, 31, 15))
+    assert claude.usage.cost_usd == message.usage.cost_usd
     assert isinstance(events[-1], Done)
     assert_consistent(claude)
 
@@ -141,6 +143,11 @@ def test_a_notebook_tool_round_trip(claude, anthropic_server) -> None:
     assert "'tool_use'" in sent and "'tool_result'" in sent and "toolu_01" in sent
     assert sent.index("tool_use") < sent.index("tool_result")
     assert claude.usage.input_tokens == 50  # two requests of 25
+    # each reply records its request's cost; the session sums them
+    asking = next(m for m in claude.messages if m.id == call.message_id)
+    assert asking.usage.cost_usd == pytest.approx(price(an.MODEL, 25, 9))
+    assert final.usage.cost_usd == pytest.approx(price(an.MODEL, 25, 15))
+    assert claude.usage.cost_usd == pytest.approx(price(an.MODEL, 50, 24))
     assert_consistent(claude)
 
 
@@ -168,6 +175,9 @@ def test_openai_format_text_reasoning_and_an_unpriced_model(registry, chat_serve
     assert [s.content for s in session.reasoning_steps] == ["Hmm."]
     [usage] = [e for e in events if isinstance(e, UsageEvent)]
     assert (usage.input_tokens, usage.output_tokens, usage.cost_usd) == (12, 4, None)
+    # an unknown price is absent, never 0
+    assert message.usage.cost_usd is None and session.usage.cost_usd is None
+    assert "cost_usd" not in message.usage.to_dict()
     assert chat_server.requests[0]["model"] == "test-model"
     assert chat_server.requests[0]["stream_options"] == {"include_usage": True}
 

@@ -48,6 +48,7 @@ def test_list_returns_a_table(shell, registry) -> None:
         "tools",
         "provider/model",
         "state",
+        "cost",
     ]
     assert lines[1].split()[:4] == ["1", "analysis", registry.get("analysis").id, "1"]
     assert lines[2].split()[:3] == ["2", "*", "draft"] and "offline/m1" in lines[2]

@@ -214,7 +214,8 @@ class _Exchange:
         elif isinstance(event, ToolCallRequest):
             result.requests.append(event)
         elif isinstance(event, UsageEvent):
-            usage = Usage(event.input_tokens, event.output_tokens)  # Usage bounds its counts
+            # Usage bounds its counts and keeps only a real cost
+            usage = Usage(event.input_tokens, event.output_tokens, event.cost_usd)
             session.add_usage(usage)
             if result.usage is None:
                 result.usage = usage

@@ -11,7 +11,14 @@ import html
 from dataclasses import dataclass
 from typing import Any
 
-from .transcript import ROLE_LABELS, display_time, dropped_note, markdown_inline, plural
+from .transcript import (
+    ROLE_LABELS,
+    display_time,
+    dropped_note,
+    markdown_inline,
+    plural,
+    tokens_text,
+)
 
 NEWEST = 3
 PREVIEW_CHARS = 120
@@ -59,7 +66,7 @@ def summarize(session: Any, newest: int = NEWEST) -> Summary:
                     plural(len(session.tool_calls), "tool call"),
                 )
             ),
-            tokens=f"{session.usage.input_tokens} in / {session.usage.output_tokens} out",
+            tokens=tokens_text(session.usage),
             state=_saved_state(session),
             dropped=dropped_note(session.dropped),
             newest=tuple(
@@ -85,7 +92,7 @@ def session_markdown(session: Any, newest: int = NEWEST) -> str:
     lines = [
         f"**{markdown_inline(s.name)}** · `{s.session_id}` · {markdown_inline(s.model)}",
         "",
-        f"{s.counts} · tokens {s.tokens} · {s.state}"
+        f"{s.counts} · {s.tokens} · {s.state}"
         + (f" · {markdown_inline(s.dropped)}" if s.dropped else ""),
     ]
     if s.newest:
@@ -103,7 +110,7 @@ def session_html(session: Any, newest: int = NEWEST) -> str:
     parts = [
         '<div class="jido-session">',
         f"<strong>{e(s.name)}</strong> · <code>{e(s.session_id)}</code> · {e(s.model)}<br>",
-        f"{e(s.counts)} · tokens {e(s.tokens)} · {e(s.state)}"
+        f"{e(s.counts)} · {e(s.tokens)} · {e(s.state)}"
         + (f" · {e(s.dropped)}" if s.dropped else ""),
     ]
     if s.newest:

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from .clock import utc_now
 from .errors import JidoError
-from .records import Message, ReasoningStep, ToolCall
+from .records import Message, ReasoningStep, ToolCall, Usage
 from .safe_markdown import neutralize_markdown
 
 PAGE_SIZE = 50
@@ -54,6 +54,21 @@ def display_time(timestamp: str) -> str:
 
 def plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def usd(cost: float) -> str:
+    """A cost in US dollars for people: ``$0.0003``, ``$1.25``, ``< $0.0001``."""
+    if cost == 0:
+        return "$0"
+    if cost < 0.0001:
+        return "< $0.0001"
+    return f"${cost:.4f}" if cost < 1 else f"${cost:,.2f}"
+
+
+def tokens_text(usage: Usage) -> str:
+    """``tokens 50 in / 24 out``, and the cost when it is known (never "$0" for unknown)."""
+    text = f"tokens {usage.input_tokens} in / {usage.output_tokens} out"
+    return text if usage.cost_usd is None else f"{text} · {usd(usage.cost_usd)}"
 
 
 _BACKTICKS = re.compile(r"`+")

@@ -137,14 +137,16 @@ def complete_session_line(extension: Extension, words: list[str], fragment: str)
         return []
     previous = words[-1] if len(words) > 1 else ""
     if previous in _value_options(command.usage):
-        return _option_value(extension, previous, fragment)
+        return _option_value(extension, previous, fragment, words)
     if fragment.startswith("--") and "=" in fragment:
         option, _, value = fragment.partition("=")
-        return [f"{option}={v}" for v in _option_value(extension, option, value)]
+        return [f"{option}={v}" for v in _option_value(extension, option, value, words)]
     if fragment.startswith("-"):
         return _starting_with(_options(command.usage), fragment)
     if command.name == "config":
-        return _config_pairs(fragment)
+        return _config_pairs(extension, fragment)
+    if command.name == "models":
+        return [] if _positionals(words[1:], command.usage) else _model_providers(fragment)
     if not _takes_target(command.usage) or _positionals(words[1:], command.usage):
         return []
     if command.name in SAVED_TARGETS:
@@ -152,7 +154,7 @@ def complete_session_line(extension: Extension, words: list[str], fragment: str)
     return session_names(extension, fragment)
 
 
-def _option_value(extension: Extension, option: str, fragment: str) -> list[str]:
+def _option_value(extension: Extension, option: str, fragment: str, words: list[str]) -> list[str]:
     """Values of ``option`` that start with ``fragment`` (none for free text and paths)."""
     if option == "--session":
         return session_names(extension, fragment)
@@ -162,7 +164,24 @@ def _option_value(extension: Extension, option: str, fragment: str) -> list[str]
         return _starting_with(FORMATS, fragment)
     if option == "--provider":
         return _starting_with(_providers(), fragment)
+    if option == "--model":
+        chosen = words[words.index("--provider") + 1] if "--provider" in words[:-1] else None
+        return _models(chosen or extension.registry.config_factory().provider, fragment)
     return []
+
+
+def _models(provider: str, fragment: str) -> list[str]:
+    """Known model names of ``provider`` (``%session models``) that start with ``fragment``."""
+    from ..agents.providers.catalog import known_models
+
+    return _starting_with(known_models(provider.strip().lower()), fragment)
+
+
+def _model_providers(fragment: str) -> list[str]:
+    """What ``%session models`` takes: our providers, then LiteLLM's prefixes."""
+    from ..agents.providers.catalog import by_family
+
+    return _starting_with([*_providers(), *by_family()], fragment)
 
 
 def _providers() -> list[str]:
@@ -171,15 +190,19 @@ def _providers() -> list[str]:
     return list(provider_names())
 
 
-def _config_pairs(fragment: str) -> list[str]:
-    """``%session config`` keys as ``key=``, and provider names after ``provider=``."""
+def _config_pairs(extension: Extension, fragment: str) -> list[str]:
+    """``%session config`` keys as ``key=``, provider names after ``provider=`` and the active
+    session's provider's model names after ``model=``."""
     from .commands.settings import KEYS
 
-    key, equals, _ = fragment.partition("=")
+    key, equals, value = fragment.partition("=")
     if not equals:
         return _starting_with((f"{name}=" for name in KEYS), fragment)
     if key.lower() == "provider":
         return _starting_with((f"provider={name}" for name in _providers()), fragment)
+    active = extension.registry.active
+    if key.lower() == "model" and active is not None:
+        return [f"model={name}" for name in _models(active.config.provider, value)]
     return []
 
 

@@ -40,6 +40,8 @@ from ..core.session import (
     CHANGE_USAGE,
     Session,
 )
+from ..core.transcript import tokens_text
+from .model_picker import ModelPicker
 from .prewarm import Prewarmer
 from .render import (
     PAGE_SIZE,
@@ -142,12 +144,14 @@ class SessionView:
             description="Send", icon="paper-plane", button_style="primary"
         )
         self.status = widgets.HTML()
+        self.picker = ModelPicker(registry, self._act)  # the active session's provider/model
         self.widget = widgets.VBox(
             [
                 widgets.HBox(
                     [self.tabs, self.new_button, self.save_button, self.close_button],
                     layout=widgets.Layout(flex_flow="row wrap", align_items="center"),
                 ),
+                self.picker.widget,
                 widgets.HBox(
                     [self.older_button, self.newer_button, self.page_label],
                     layout=widgets.Layout(align_items="center"),
@@ -288,6 +292,7 @@ class SessionView:
                 return
             self._closed = True
         self._unsubscribe()
+        self.picker.close()
         self._stream.cancel()
         if self._warmer is not None:
             self._warmer.stop()
@@ -410,7 +415,7 @@ class SessionView:
                     len(session.tool_calls),
                 )
                 dropped = session.dropped.get("messages", 0)
-                tokens_in, tokens_out = session.usage.input_tokens, session.usage.output_tokens
+                tokens = tokens_text(session.usage)
                 saved = _saved_state(session)
             model = config.provider + (f"/{config.model}" if config.model else "")
             messages = f"{counts[0]}/{caps.max_messages} messages"
@@ -421,7 +426,7 @@ class SessionView:
                 messages,
                 f"{counts[1]}/{caps.max_reasoning_steps} reasoning",
                 f"{counts[2]}/{caps.max_tool_calls} tool calls",
-                f"tokens {tokens_in} in / {tokens_out} out",
+                tokens,
                 saved,
             ]
         line = escape(" · ".join(parts))

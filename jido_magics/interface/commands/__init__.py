@@ -18,7 +18,15 @@ if TYPE_CHECKING:
     from ..extension import Extension
 
 #: Modules whose ``COMMANDS`` make up ``%session``, and the order of the manual.
-COMMAND_MODULES: tuple[str, ...] = ("sessions", "store", "trash", "conversation", "settings", "ui")
+COMMAND_MODULES: tuple[str, ...] = (
+    "sessions",
+    "store",
+    "trash",
+    "conversation",
+    "settings",
+    "models",
+    "ui",
+)
 
 MANUAL_ORDER: tuple[str, ...] = (
     "new",
@@ -35,6 +43,7 @@ MANUAL_ORDER: tuple[str, ...] = (
     "ui",
     "export",
     "config",
+    "models",
     "where",
 )
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ...core.session import Session
+from ...core.transcript import usd
 from ..parsing import CommandParser
 from ..text_table import TextTable
 from . import Command
@@ -54,7 +55,18 @@ class SessionListing(TextTable):
 
     rows: tuple[tuple[str, ...], ...]
 
-    HEADERS = ("#", "", "name", "id", "messages", "reasoning", "tools", "provider/model", "state")
+    HEADERS = (
+        "#",
+        "",
+        "name",
+        "id",
+        "messages",
+        "reasoning",
+        "tools",
+        "provider/model",
+        "state",
+        "cost",
+    )
 
     @classmethod
     def of(cls, sessions: tuple[Session, ...], active: Session | None) -> SessionListing:
@@ -73,6 +85,7 @@ class SessionListing(TextTable):
                         str(len(s.tool_calls)),
                         model,
                         saved_state(s),
+                        "" if s.usage.cost_usd is None else usd(s.usage.cost_usd),
                     )
                 )
         return cls(tuple(rows))
@@ -132,7 +145,8 @@ COMMANDS = [
     Command(
         "list",
         "",
-        "open sessions: index, active mark (*), name, id, counts, provider/model, saved state",
+        "open sessions: index, active mark (*), name, id, counts, provider/model, saved state, "
+        "cost (when the provider knows the price)",
         lambda parser: None,
         _run_list,
     ),

@@ -12,9 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 from ...agents.context import DEFAULT_SYSTEM_PROMPT
 from ...agents.providers import check_installed, provider_names
+from ...agents.providers.keys import key_variables
 from ...core.errors import InvalidConfig, shorten
 from ...core.records import SessionConfig
 from ...core.session import Session
+from ...core.transcript import usd
 from ..parsing import CommandParser
 from . import Command
 
@@ -84,9 +86,18 @@ def _value(key: str, raw: str) -> Any:
     return raw
 
 
+def apply_settings(session: Session, pairs: list[str]) -> tuple[SessionConfig, dict[str, Any]]:
+    """Set ``KEY=VALUE`` words on ``session``, all or nothing (``%session config`` and the
+    widget's model picker); returns the new settings and the fields changed."""
+    changes = parse_pairs(pairs)
+    with session.lock:
+        config = session.config.updated(changes)  # checks every value before changing any
+        session.set_config(config)
+    return config, changes
+
+
 def describe_settings(session: Session) -> str:
     config = session.config
-    env_key = "set" if os.environ.get("OPENAI_API_KEY") else "unset"
     env_url = os.environ.get("OPENAI_BASE_URL")
     system = config.system_prompt
     shown = {
@@ -102,13 +113,24 @@ def describe_settings(session: Session) -> str:
         if system is None
         else repr(shorten(system, 200)),
         "context_budget": f"{config.context_budget} tokens",
-        "api_key": ("set" if config.api_key else f"unset (OPENAI_API_KEY is {env_key})"),
+        "api_key": "set" if config.api_key else f"unset ({_environment_key(config)})",
     }
+    cost = session.usage.cost_usd
+    if cost is not None:  # only a known price: an unknown one shows nothing, never $0
+        shown["cost"] = f"{usd(cost)} so far (LiteLLM's price list)"
     width = max(len(key) for key in shown)
     lines = [f"Settings of session '{session.name}':"]
     lines += [f"  {key.ljust(width)}  {value}" for key, value in shown.items()]
     lines.append("Change with %session config KEY=VALUE ... (KEY= resets one to its default).")
     return "\n".join(lines)
+
+
+def _environment_key(config: SessionConfig) -> str:
+    """Where the key comes from when the session has none: ``ANTHROPIC_API_KEY is set``."""
+    names = key_variables(config.model) if config.provider == "litellm" else ("OPENAI_API_KEY",)
+    if not names:
+        return "the provider's own variable, or none for a local server"
+    return ", ".join(f"{name} is {'set' if os.environ.get(name) else 'unset'}" for name in names)
 
 
 def _configure_config(parser: CommandParser) -> None:
@@ -121,10 +143,7 @@ def _run_config(ext: Extension, args: argparse.Namespace) -> None:
     if not args.pairs:
         print(describe_settings(session))
         return
-    changes = parse_pairs(args.pairs)
-    with session.lock:
-        config = session.config.updated(changes)  # checks every value before changing any
-        session.set_config(config)
+    config, changes = apply_settings(session, args.pairs)
     shown = ", ".join(
         f"{key}={'(set)' if key == 'api_key' and value else _short(value)}"
         for key, value in ((k, getattr(config, KEYS[k])) for k in KEYS)
@@ -145,8 +164,10 @@ COMMANDS = [
         _configure_config,
         _run_config,
         details=(
-            "Keys: provider (offline|openai), model, base_url, temperature (0-2), max_tokens,\n"
-            "system, context_budget (tokens of history sent), api_key (never saved or shown).\n"
+            "Keys: provider (offline|openai|litellm), model (for litellm in its form, e.g.\n"
+            "anthropic/claude-sonnet-4-5: see %session models), base_url, temperature (0-2),\n"
+            "max_tokens, system, context_budget (tokens of history sent), api_key (never\n"
+            "saved or shown).\n"
             'Quote values with spaces: system="You are terse."  KEY= resets one to its default.'
         ),
     ),
