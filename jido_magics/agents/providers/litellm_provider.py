@@ -59,9 +59,12 @@ def require() -> None:
 def load() -> ModuleType:
     """LiteLLM, imported once with no network at import and no banners."""
     require()
-    with _import_lock, warnings.catch_warnings():
-        # its pydantic models warn at import about typing details; nothing for the user to do
-        warnings.simplefilter("ignore")
+    with _import_lock:
+        # LiteLLM's pydantic models warn (at import and as its parts load lazily while
+        # streaming) about a typing detail; nothing a notebook user can act on
+        warnings.filterwarnings(
+            "ignore", message=r".*`ReadOnly` qualifier", category=UserWarning, module="pydantic"
+        )
         os.environ.setdefault(LOCAL_COST_MAP_ENV, "True")
         import litellm
 
@@ -223,7 +226,7 @@ def _by_status(
     if status == 429 or "RateLimitError" in names:
         wait = _retry_after(exc)
         later = f"try again in {wait}" if wait else "try again later"
-        return f"{where} is limiting requests (HTTP 429): {_detail(exc)}; {later}."
+        return f"{where} is limiting requests (HTTP 429): {_detail(exc).rstrip('.')}; {later}."
     if isinstance(status, int) and 400 <= status < 600:
         return f"{where} answered HTTP {status}: {_detail(exc)}"
     return f"The reply from {where} could not be read: {type(exc).__name__}: {_detail(exc)}"
