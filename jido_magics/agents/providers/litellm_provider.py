@@ -27,7 +27,7 @@ from ...core.records import SessionConfig
 from ..errors import ChatError, ProviderError
 from ..events import ProviderEvent
 from .base import ChatRequest
-from .keys import family, key_hint
+from .keys import environment_keys, family, key_hint
 from .openai_provider import PLACEHOLDER_KEY, TIMEOUT_ENV, read_timeout, redact, stream_events
 
 PACKAGE = "litellm"
@@ -205,7 +205,10 @@ def describe(
     text = _transport(chain, names, where, during_reply)
     if text is None:
         text = _by_status(exc, names, status, where, model)
-    return redact(" ".join(text.split()), secret)
+    text = " ".join(text.split())
+    for key in (secret, *environment_keys()):  # the key LiteLLM took from the environment too
+        text = redact(text, key)
+    return text
 
 
 def _by_status(
@@ -253,7 +256,7 @@ def _transport(
     if names & {"ReadTimeout", "ConnectTimeout", "WriteTimeout", "PoolTimeout", "TimeoutError"}:
         return _timeout(where)
     refused = [
-        e for e in chain if isinstance(e, ConnectionError) or type(e).__name__ in ("ConnectError",)
+        e for e in chain if isinstance(e, ConnectionError) or type(e).__name__ == "ConnectError"
     ]
     if refused:
         cause = refused[-1]
