@@ -119,3 +119,36 @@ def test_an_unknown_price_shows_nothing_anywhere(shell, registry, chat_server, c
     out = capsys.readouterr().out
     assert "cost" not in out and "$" not in out
     assert "$" not in repr(session._repr_markdown_())
+
+
+def test_the_widget_streams_a_claude_reply_with_thinking_and_cost(
+    shell, registry, anthropic_server
+) -> None:
+    from IPython.utils.capture import capture_output
+
+    from jido_magics.interface.extension import extension_for
+
+    new_session(shell, "claude", anthropic_server)
+    with capture_output():
+        cell(shell, "%session ui")
+    view = extension_for(shell).session_view
+    assert (view.picker.provider.value, view.picker.model.value) == ("litellm", MODEL)
+    anthropic_server.push(an.reply("Hello ", "from Claude.", thinking=("Greet ", "back.")))
+    view.input.value = "Hi!"
+    view.send_button.click()
+    page = view.conversation.value
+    assert view.last_error == "" and "Hello from Claude." in page
+    assert "Reasoning (1 step)" in page and "Greet back." in page
+    status = view.status.value
+    assert f"litellm/{MODEL}" in status and "tokens 25 in / 15 out" in status
+    assert usd(price(an.MODEL, 25, 15)) in status
+
+
+def test_config_names_the_key_variable_of_the_model_s_provider(
+    shell, registry, capsys, monkeypatch
+) -> None:
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    cell(shell, f"%session new c --provider litellm --model {MODEL}")
+    capsys.readouterr()
+    cell(shell, "%session config")
+    assert "api_key         unset (ANTHROPIC_API_KEY is unset)" in capsys.readouterr().out
