@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import socket
 import sys
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -358,3 +359,18 @@ def test_without_the_package_the_provider_names_the_pip_command(monkeypatch) -> 
         check_installed("litellm")
     assert INSTALL in str(caught.value) and "\n" not in str(caught.value)
     check_installed("openai")  # needs nothing beyond the base install
+
+
+def test_cancel_keeps_the_partial_reply_as_interrupted(claude, anthropic_server) -> None:
+    anthropic_server.push(an.reply("one ", "two ", "three"))
+    cancel = threading.Event()
+
+    def stop_after_first(event: Any) -> None:
+        if isinstance(event, TextDelta):
+            cancel.set()
+
+    message = send_message(claude, "count", on_event=stop_after_first, cancel=cancel)
+    assert (message.content, message.status) == ("one ", "interrupted")
+    assert_consistent(claude)
+    anthropic_server.push(an.reply("Next."))
+    assert send_message(claude, "again").content == "Next."  # the connection was released

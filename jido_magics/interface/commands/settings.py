@@ -98,7 +98,8 @@ def apply_settings(session: Session, pairs: list[str]) -> tuple[SessionConfig, d
 
 def describe_settings(session: Session) -> str:
     config = session.config
-    env_url = os.environ.get("OPENAI_BASE_URL")
+    # LiteLLM finds each provider's endpoint itself; OPENAI_BASE_URL is the openai provider's
+    env_url = None if config.provider == "litellm" else os.environ.get("OPENAI_BASE_URL")
     system = config.system_prompt
     shown = {
         "provider": config.provider,
