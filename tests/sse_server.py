@@ -30,6 +30,9 @@ class Stream:
     done: bool = True
     drop_after: int | None = None
     stall_after: int | None = None
+    #: ``(n, gate)``: after ``n`` chunks, wait until ``gate`` (a ``threading.Event``) is set,
+    #: then send the rest: a reply held mid-stream for as long as a test needs.
+    hold_after: tuple[int, threading.Event] | None = None
 
 
 @dataclass
@@ -157,6 +160,9 @@ def _handler_for(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
                     server._stop.wait(30)
                     self.close_connection = True
                     return
+                if stream.hold_after is not None and number == stream.hold_after[0]:
+                    while not stream.hold_after[1].wait(0.05) and not server._stop.is_set():
+                        pass
                 line = chunk if isinstance(chunk, str) else "data: " + json.dumps(chunk)
                 self._chunk(line + "\n\n")
             if stream.done:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..core.errors import JidoError
+from ..core.errors import JidoError, SessionBusy
 
 if TYPE_CHECKING:
     from ..core.records import Message
@@ -18,7 +18,7 @@ class UnknownProvider(ChatError):
     pass
 
 
-class ChatBusy(ChatError):
+class ChatBusy(ChatError, SessionBusy):
     """The session is still answering another message."""
 
 

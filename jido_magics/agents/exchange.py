@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
-import weakref
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ..core.errors import JidoError, shorten
+from ..core.errors import JidoError, SessionBusy, shorten
 from ..core.ids import new_id
 from ..core.records import Message, ReasoningStep, SessionConfig, ToolCall, Usage
 from ..core.session import Session
@@ -52,9 +50,6 @@ class CancelFlag(Protocol):
 
 EventCallback = Callable[[Event], None]
 
-_busy_lock = threading.Lock()
-_busy: weakref.WeakSet[Session] = weakref.WeakSet()
-
 
 def send_message(
     session: Session,
@@ -88,24 +83,19 @@ def send_message(
 
 @contextmanager
 def _exclusive(session: Session) -> Iterator[None]:
-    with _busy_lock:
-        if session in _busy:
-            raise ChatBusy(
-                f"Session '{shorten(session.name, 50)}' is still answering: wait for the reply "
-                "or interrupt it."
-            )
-        _busy.add(session)
+    try:
+        session.begin_answer()
+    except SessionBusy:
+        raise ChatBusy(session.name) from None
     try:
         yield
     finally:
-        with _busy_lock:
-            _busy.discard(session)
+        session.end_answer()
 
 
 def is_busy(session: Session) -> bool:
     """True while an exchange is streaming into ``session``."""
-    with _busy_lock:
-        return session in _busy
+    return session.answering
 
 
 class _Cancelled(Exception):

@@ -50,6 +50,16 @@ class InvalidSessionId(SessionError):
     pass
 
 
+class SessionBusy(SessionError):
+    """A reply is streaming into the session: it cannot be closed, deleted or renamed, nor
+    sent a second message, until the reply ends."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"Session '{shorten(name, 50)}' is still answering: wait for the reply or interrupt it."
+        )
+
+
 class InvalidConfig(JidoError):
     pass
 

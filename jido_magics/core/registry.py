@@ -186,6 +186,7 @@ class Registry:
     def rename(self, new_name: str, target: int | str | None = None) -> Session:
         with self._lock:
             session = self.get(target)
+            session.refuse_while_answering()
             name = check_new_name(new_name)
             self._check_unique(name, ignore=session)
             session._set_name(name)
@@ -194,16 +195,20 @@ class Registry:
 
     def close(self, target: int | str | None = None, *, run_hooks: bool = True) -> Session:
         """Close a session (the active one by default). Close hooks run first and may veto.
+        A session that is answering is not closed (:class:`SessionBusy`): its reply would be
+        saved half-written and never finished.
 
         The next active session is the neighbour that followed it, else the one before.
         """
         session = self.get(target)
+        session.refuse_while_answering()
         if run_hooks:
             for hook in list(self._close_hooks):
                 hook(session)
         with self._lock:
             if session not in self._sessions:
                 return session
+            session.refuse_while_answering()  # a reply may have started during the hooks
             position = self._sessions.index(session)
             self._sessions.remove(session)
             switched = session is self._active

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar, overload
 
 from .clock import utc_now
-from .errors import JidoError
+from .errors import JidoError, SessionBusy
 from .ids import check_session_id, new_id
 from .records import (
     MESSAGE_STATUSES,
@@ -110,6 +110,7 @@ class Session:
 
     __slots__ = (
         "__weakref__",
+        "_answering",
         "_caps",
         "_config",
         "_listener",
@@ -154,6 +155,9 @@ class Session:
         self._config = config or SessionConfig()
         self._caps = caps or Caps()
         self._messages: list[Message] = list(messages)
+        for message in self._messages:
+            if message.status == "streaming":  # saved mid-reply: that reply has ended
+                message.status = "interrupted"
         self._reasoning_steps: list[ReasoningStep] = list(reasoning_steps)
         self._tool_calls: list[ToolCall] = list(tool_calls)
         self._views = (
@@ -174,6 +178,7 @@ class Session:
         self.saved_revision = 0
         self._lock = threading.RLock()
         self._listener: SessionListener | None = None
+        self._answering = False
         self._enforce_caps()
 
     # -- reading ---------------------------------------------------------------------------
@@ -181,6 +186,17 @@ class Session:
     @property
     def name(self) -> str:
         return self._name
+
+    @property
+    def answering(self) -> bool:
+        """True while a reply streams into this session (see :meth:`begin_answer`)."""
+        return self._answering
+
+    def refuse_while_answering(self) -> None:
+        """Raise :class:`SessionBusy` while a reply streams in: close, delete and rename
+        call this, so a reply is never cut off and saved half-written."""
+        if self._answering:
+            raise SessionBusy(self._name)
 
     @property
     def config(self) -> SessionConfig:
@@ -368,6 +384,15 @@ class Session:
             if self._enforce_caps():
                 self._touch()
         self._notify(CHANGE_CONFIG)
+
+    def begin_answer(self) -> None:
+        """Mark that a reply starts streaming in; :class:`SessionBusy` if one already is."""
+        with self._lock:
+            self.refuse_while_answering()
+            self._answering = True
+
+    def end_answer(self) -> None:
+        self._answering = False
 
     def mark_exchange_complete(self) -> None:
         """Tell observers (autosave, the widget) that a prompt and its reply are complete."""

@@ -170,5 +170,9 @@ COMMANDS = [
         "save (unless --no-save) and close the active (or named) session",
         _configure_close,
         _run_close,
+        details=(
+            "While a reply streams in, close, rename and delete of that session refuse:\n"
+            "wait for the reply or interrupt it."
+        ),
     ),
 ]

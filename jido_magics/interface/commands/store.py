@@ -226,8 +226,10 @@ def _configure_target(parser: CommandParser) -> None:
 def _run_delete(ext: Extension, args: argparse.Namespace) -> None:
     store = ext.store
     session_id = find_saved(store, args.target)
-    moved = store.delete(session_id)
     still_open = ext.registry.find_by_id(session_id)
+    if still_open is not None:
+        still_open.refuse_while_answering()  # its reply would be saved again right away
+    moved = store.delete(session_id)
     note = (
         f" Session '{still_open.name}' is still open; saving it writes a new file."
         if still_open is not None
