@@ -3,7 +3,8 @@ per message, or a plain JSON document.
 
 Files are written atomically (temp file in the same folder, fsync, then link or replace) and an
 existing file is never overwritten unless asked: without ``force`` the final step is a hard
-link, which fails if the name exists, so even a file created meanwhile is kept.
+link, which fails if the name exists, so even a file created meanwhile is kept. Only a regular
+file is ever replaced: a symlink, FIFO, device or folder at the path is refused.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 import os
 import re
 import secrets
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -130,8 +132,7 @@ def write_new_file(path: Path, data: bytes, *, force: bool = False) -> None:
         raise ExportError(
             f"Cannot write {display_path(path)}: the folder {display_path(folder)} does not exist."
         )
-    if not force and os.path.lexists(path):
-        raise _exists(path)
+    _check_target(path, force)
     temp = folder / f".{path.name[:80]}.{secrets.token_hex(4)}.tmp"
     created = False
     try:
@@ -145,6 +146,7 @@ def write_new_file(path: Path, data: bytes, *, force: bool = False) -> None:
         finally:
             os.close(fd)
         if force:
+            _check_target(path, force)  # again: the name may have changed during the write
             os.replace(temp, path)
         else:
             _link_no_clobber(temp, path)
@@ -158,6 +160,35 @@ def write_new_file(path: Path, data: bytes, *, force: bool = False) -> None:
                 os.unlink(temp)  # after a link or a failure; already gone after a replace
             except FileNotFoundError:
                 pass
+
+
+_SPECIAL_KINDS = (
+    (stat.S_ISLNK, "a symbolic link"),
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a device"),
+    (stat.S_ISBLK, "a device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _check_target(path: Path, force: bool) -> None:
+    """An export only creates a file or (with ``force``) replaces a regular one: replacing a
+    link, pipe, device or folder would swap a system object for a file."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise ExportError(f"Cannot write {display_path(path)}: {exc.strerror}.") from exc
+    if not stat.S_ISREG(mode):
+        kind = next((name for test, name in _SPECIAL_KINDS if test(mode)), "not a regular file")
+        raise ExportError(
+            f"Cannot write {display_path(path)}: it is {kind}, and an export only creates a "
+            "file or replaces a regular one (even with --force): choose another --output PATH."
+        )
+    if not force:
+        raise _exists(path)
 
 
 def _link_no_clobber(temp: Path, path: Path) -> None:

@@ -355,8 +355,12 @@ def test_failed_write_keeps_the_old_file_and_no_temp(shell, registry, workdir, m
 def test_a_file_appearing_after_the_check_is_not_clobbered(tmp_path, monkeypatch) -> None:
     target = tmp_path / "t.md"
     target.write_bytes(b"arrived meanwhile")
+
     # The existence check misses it (as in a race); the final hard link must still refuse.
-    monkeypatch.setattr(os.path, "lexists", lambda path: False)
+    def missing(path: object, *args: object, **kwargs: object) -> os.stat_result:
+        raise FileNotFoundError(errno.ENOENT, "No such file or directory")
+
+    monkeypatch.setattr(os, "lstat", missing)
     with pytest.raises(ExportError, match="already exists"):
         write_new_file(target, b"new", force=False)
     assert target.read_bytes() == b"arrived meanwhile"

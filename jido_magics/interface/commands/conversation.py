@@ -72,7 +72,8 @@ COMMANDS = [
         _run_export,
         details=(
             "Default PATH: the session's name beside the notebook (format from --format,\n"
-            "else PATH's suffix, else md). An existing file is kept unless --force."
+            "else PATH's suffix, else md). An existing file is kept unless --force;\n"
+            "a symlink, FIFO, device or folder at PATH is never replaced."
         ),
     ),
 ]
