@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from .clock import utc_now
+from .controls import visible_controls
 from .errors import JidoError
 from .records import Message, ReasoningStep, ToolCall, Usage
 from .safe_markdown import neutralize_markdown
@@ -279,12 +280,12 @@ def transcript_markdown(snap: Snapshot, exported_at: str | None = None) -> str:
     blocks = ["\n".join(lines)]
     blocks += [entry_markdown(entry) for entry in snap.entries]
     blocks += _unattached_markdown(snap)
-    return "\n\n---\n\n".join(blocks) + "\n"
+    return visible_controls("\n\n---\n\n".join(blocks) + "\n")
 
 
 def message_cells(snap: Snapshot) -> list[tuple[str, str]]:
     """``(message id, Markdown)`` of each message (one notebook cell each), oldest first."""
-    return [(entry.message.id, entry_markdown(entry)) for entry in snap.entries]
+    return [(entry.message.id, visible_controls(entry_markdown(entry))) for entry in snap.entries]
 
 
 # -- JSON ------------------------------------------------------------------------------------
@@ -365,7 +366,7 @@ class ConversationPage:
             )
         blocks += [entry_markdown(entry) for entry in self.snapshot.entries]
         blocks += _unattached_markdown(self.snapshot)
-        return "\n\n---\n\n".join(blocks) + "\n"
+        return visible_controls("\n\n---\n\n".join(blocks) + "\n")
 
     def __str__(self) -> str:
         lines = [self.heading()]
@@ -373,7 +374,7 @@ class ConversationPage:
         for entry in self.snapshot.entries:
             lines.append("")
             lines.append(_entry_text(entry))
-        return "\n".join(lines)
+        return visible_controls("\n".join(lines))
 
     def __repr__(self) -> str:
         return str(self)

@@ -8,6 +8,7 @@ import atexit
 import sys
 from typing import TYPE_CHECKING
 
+from ..core.controls import visible_controls
 from ..core.errors import JidoError, shorten
 from ..core.registry import RegistryEvent
 from ..core.session import CHANGE_EXCHANGE, Session
@@ -88,4 +89,4 @@ class Autosave:
 
 
 def _warn(message: str) -> None:
-    print(message.replace("\n", " "), file=sys.stderr)
+    print(visible_controls(message.replace("\n", " ")), file=sys.stderr)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from ..agents.errors import ChatError
 from ..agents.events import Event, ReasoningDelta, TextDelta, ToolResult
 from ..agents.exchange import send_message
+from ..core.controls import visible_controls
 from ..core.errors import shorten
 from ..core.session import Session
 from .parsing import CommandUsageError
@@ -151,6 +152,7 @@ class StreamPrinter:
     def _write(self, text: str) -> None:
         if not text:
             return
+        text = visible_controls(text)  # a model's escape sequences must not drive the terminal
         out = self.out or sys.stdout  # looked up late: IPython swaps stdout per cell
         # noted first: an interrupt may land inside write or flush
         self.at_line_start = text.endswith("\n")

@@ -14,6 +14,7 @@ from IPython.core.magic import (
 )
 from traitlets import Bool, Int, TraitError, Unicode, observe, validate
 
+from ..core.controls import visible_controls
 from ..core.errors import JidoError
 from ..core.records import Caps
 from .commands import command_table
@@ -112,14 +113,14 @@ class SessionMagics(Magics):
         command = table.get(words[0])
         if command is None:
             raise UsageError(
-                f"Unknown subcommand '{words[0][:40]}': "
+                f"Unknown subcommand '{visible_controls(words[0][:40])}': "
                 f"use one of {', '.join(table)} (see %session?)."
             )
         try:
             args = command.parser().parse(words[1:])
             return command.run(self.extension, args)
         except JidoError as exc:
-            raise UsageError(str(exc)) from exc
+            raise UsageError(visible_controls(str(exc))) from exc
 
     @no_var_expand  # braces and $ in a prompt are sent as typed; see --interpolate
     @line_cell_magic
@@ -141,14 +142,14 @@ class SessionMagics(Magics):
         try:
             return run_chat(self.extension, line, cell)
         except JidoError as exc:
-            raise UsageError(str(exc)) from exc
+            raise UsageError(visible_controls(str(exc))) from exc
 
 
 def split_words_or_usage(line: str) -> list[str]:
     try:
         return split_words(line)
     except JidoError as exc:
-        raise UsageError(str(exc)) from exc
+        raise UsageError(visible_controls(str(exc))) from exc
 
 
 SessionMagics.session.__doc__ = session_manual()
