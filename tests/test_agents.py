@@ -548,11 +548,16 @@ def test_context_never_sends_an_unpaired_tool_message(registry) -> None:
     assert all(m["role"] != "tool" for m in wire)
 
 
-def test_context_cuts_a_single_huge_message_to_its_end(registry) -> None:
+def test_context_cuts_a_huge_tool_result_to_its_end_and_keeps_the_question(registry) -> None:
     session = registry.create("big", context_budget=100, system_prompt="")
-    session.add_message("user", "a" * 10_000 + "THE END")
-    [only] = build_context(session)
-    assert only["content"].endswith("THE END") and len(only["content"]) <= 100 * 4
+    session.add_message("user", "What is in data? " + "q" * 200)
+    asking = session.add_message("assistant", "")
+    session.add_tool_call("describe_variable", {"name": "data"}, asking.id, call_id="c1")
+    session.add_message("tool", "a" * 10_000 + "THE END", tool_call_id="c1")
+    question, call, result = build_context(session)
+    assert question == {"role": "user", "content": "What is in data? " + "q" * 200}
+    assert call["tool_calls"][0]["id"] == "c1"
+    assert result["content"].endswith("THE END") and len(result["content"]) <= 100 * 4
 
 
 def test_context_skips_failed_and_streaming_replies(registry) -> None:

@@ -5,10 +5,12 @@ messages; this walks back from the newest and stops as soon as the budget is spe
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from ..core.records import Message, SessionConfig, ToolCall
 from ..core.session import Session
+from .errors import ChatError
 
 DEFAULT_SYSTEM_PROMPT = (
     "You are a helpful assistant inside a Jupyter notebook. When tools are offered you may "
@@ -39,18 +41,38 @@ def build_context(session: Session, config: SessionConfig | None = None) -> list
             if call.message_id is not None:
                 calls_by_message.setdefault(call.message_id, []).append(call)
         system = system_prompt(config)
-        budget = config.context_budget - (
-            estimate_tokens(system) + MESSAGE_OVERHEAD if system else 0
-        )
+        budget = config.context_budget - system_cost(config)
+        # The newest user message is the question: it is always sent whole, its cost set
+        # aside first (send_message refuses one that cannot fit).
+        question = _newest_user_message(messages)
+        if question is not None:
+            budget -= _cost(messages[question], [])
         picked: list[tuple[Message, list[ToolCall]]] = []
         for index in range(len(messages) - 1, -1, -1):
             message = messages[index]
+            if index == question:
+                picked.append((message, []))
+                continue
             calls = calls_by_message.get(message.id, [])
             if not _worth_sending(message, calls):
                 continue
             cost = _cost(message, calls)
             if cost > budget:
-                if not picked:  # the newest message alone is too long: send its end
+                if question is not None and index > question:
+                    # newer than the question: this exchange's replies and tool results
+                    if not picked:  # the newest of them is too long: send its end, and
+                        # keep room for the replies that asked for it (a tool result alone
+                        # is refused by chat APIs)
+                        asking = [
+                            (m, calls_by_message.get(m.id, []))
+                            for m in messages[question + 1 : index]
+                            if m.role == "assistant"
+                        ]
+                        reserve = sum(_cost(m, c) for m, c in asking if _worth_sending(m, c))
+                        picked.append((_cut(message, max(budget - reserve, 16)), calls))
+                        budget = reserve
+                    continue
+                if not picked:  # no question to keep, and the newest message is too long
                     picked.append((_cut(message, max(budget, 16)), calls))
                 break
             budget -= cost
@@ -59,6 +81,34 @@ def build_context(session: Session, config: SessionConfig | None = None) -> list
     wire: list[dict[str, Any]] = [{"role": "system", "content": system}] if system else []
     wire.extend(_paired(picked))
     return wire
+
+
+def system_cost(config: SessionConfig) -> int:
+    """Tokens the system prompt takes from the context budget."""
+    system = system_prompt(config)
+    return estimate_tokens(system) + MESSAGE_OVERHEAD if system else 0
+
+
+def check_fits(text: str, config: SessionConfig) -> None:
+    """Refuse, before anything is added, a new user message that alone exceeds the context
+    budget: it is never cut, so the question at its start cannot be lost."""
+    need = estimate_tokens(text) + MESSAGE_OVERHEAD
+    room = config.context_budget - system_cost(config)
+    if need > room:
+        raise ChatError(
+            f"Not sent: this message is about {need:,} tokens, more than the context budget "
+            f"of {config.context_budget:,} tokens ({room:,} beside the system prompt). Send a "
+            f"shorter message, or raise the budget if the model accepts that much: "
+            f"%session config context_budget={need + system_cost(config)}"
+        )
+
+
+def _newest_user_message(messages: Sequence[Message]) -> int | None:
+    for index in range(len(messages) - 1, -1, -1):
+        message = messages[index]
+        if message.role == "user" and _worth_sending(message, []):
+            return index
+    return None
 
 
 def _worth_sending(message: Message, calls: list[ToolCall]) -> bool:

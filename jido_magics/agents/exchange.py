@@ -19,7 +19,7 @@ from ..core.errors import JidoError, SessionBusy, shorten
 from ..core.ids import new_id
 from ..core.records import Message, ReasoningStep, SessionConfig, ToolCall, Usage
 from ..core.session import Session
-from .context import build_context
+from .context import build_context, check_fits
 from .errors import ChatBusy, ChatError, ChatFailed, ProviderError
 from .events import (
     Done,
@@ -76,6 +76,7 @@ def send_message(
     config = session.config
     provider = get_provider(config.provider)
     provider.check(config)
+    check_fits(text, config)
     with _exclusive(session):
         run = _Exchange(session, config, provider, namespace, on_event, cancel)
         return run.run(text)
