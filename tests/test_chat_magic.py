@@ -179,7 +179,9 @@ def test_interrupt_keeps_the_partial_reply_and_prints_one_line(shell, registry, 
         restore()
     assert result.success
     out = capsys.readouterr().out
-    assert out == "so far\nInterrupted: the partial reply is kept, marked 'interrupted'.\n"
+    assert (
+        out == "so far\nInterrupted: the partial reply is kept, marked 'interrupted', and saved.\n"
+    )
     assert [(m.content, m.status) for m in registry.active.messages] == [
         ("go", "complete"),
         ("so far", "interrupted"),
@@ -374,7 +376,9 @@ def test_interrupting_the_kernel_keeps_the_partial_reply(workdir, chat_server) -
         execute(f"%session new k --provider openai --model m --base-url {chat_server.url}")
         out, status = execute("%chat Tell me a story?", interrupt_on="Half a ")
         assert status == "ok"
-        assert out == "Half a \nInterrupted: the partial reply is kept, marked 'interrupted'.\n"
+        assert out == (
+            "Half a \nInterrupted: the partial reply is kept, marked 'interrupted', and saved.\n"
+        )
         out, _ = execute(
             "import jido_magics\n"
             "print([(m.content, m.status) for m in jido_magics.get_registry().active.messages])"

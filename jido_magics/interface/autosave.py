@@ -1,6 +1,7 @@
 """Autosave: write changed sessions after every completed exchange, before a close, at
 kernel shutdown and when the extension is unloaded, while ``SessionMagics.autosave`` is on.
-Only dirty sessions are written."""
+Only dirty sessions are written. A Ctrl-C during the save after an exchange waits for the save
+(a second one stops it); an autosave an interrupt cut short is retried when the cell ends."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from ..core.errors import JidoError, shorten
 from ..core.registry import RegistryEvent
 from ..core.session import CHANGE_EXCHANGE, Session
 from ..persistence.errors import SaveBeforeCloseFailed, display_path
+from .interrupts import interrupt_deferred
 
 if TYPE_CHECKING:
     from .extension import Extension
@@ -26,6 +28,11 @@ class Autosave:
         registry = extension.registry
         self._unsubscribe = registry.subscribe(self._on_event)
         self._remove_close_hook = registry.add_close_hook(self._before_close)
+        #: Ids of sessions whose autosave an interrupt cut short, retried after the cell.
+        self._pending: set[str] = set()
+        self._events = getattr(extension.shell, "events", None)
+        if self._events is not None:
+            self._events.register("post_run_cell", self._retry)
         atexit.register(self._at_exit)
 
     @property
@@ -42,6 +49,16 @@ class Autosave:
             self._unsubscribe()
             self._remove_close_hook()
             atexit.unregister(self._at_exit)
+            if self._events is not None:
+                self._events.unregister("post_run_cell", self._retry)
+
+    def retry_later(self, session: Session) -> bool:
+        """Retry the autosave of ``session`` when the cell ends, if it is due (autosave on,
+        unsaved changes); returns whether it is."""
+        if self.enabled and session.dirty:
+            self._pending.add(session.id)
+            return True
+        return False
 
     def _save(self, session: Session) -> None:
         store = self.extension.store
@@ -60,10 +77,38 @@ class Autosave:
         if event.kind != CHANGE_EXCHANGE or session is None:
             return
         if self.enabled and session.dirty:
+            self._pending.add(session.id)  # until the save is done: an interrupt may cut it
             try:
-                self._save(session)
+                with interrupt_deferred():
+                    self._save(session)
+                    self._pending.discard(session.id)
             except JidoError as exc:  # the exchange itself succeeded: warn, keep going
+                self._pending.discard(session.id)
                 _warn(f"Autosave of session '{shorten(session.name, 50)}' failed: {exc}")
+
+    def _retry(self, result: object = None) -> None:
+        """After each cell: the autosaves an interrupt cut short, reported either way."""
+        pending, self._pending = self._pending, set()
+        for session_id in sorted(pending):
+            session = self.extension.registry.find_by_id(session_id)
+            if session is None or not (self.enabled and session.dirty):
+                continue  # closed (its close saved it), or saved meanwhile
+            name = shorten(session.name, 50)
+            try:
+                with interrupt_deferred():
+                    self._save(session)
+            except JidoError as exc:
+                _warn(f"Autosave of session '{name}' failed after the interrupt: {exc}")
+            except KeyboardInterrupt:
+                self._pending.add(session_id)
+                _warn(
+                    f"Autosave of session '{name}' was interrupted again: it is retried "
+                    "after the next cell (or run %session save)."
+                )
+            else:
+                print(
+                    f"Saved session '{name}' after the interrupt (generation {session.generation})."
+                )
 
     def _before_close(self, session: Session) -> None:
         """Save before a close; a failure vetoes the close so no change is lost."""

@@ -260,11 +260,34 @@ def run_chat(ext: Extension, line: str, cell: str | None) -> None:
     text = interpolate(options.text, namespace) if options.interpolate else options.text
     session = chat_session(ext, options.target)
     printer = StreamPrinter()
+    with session.lock:
+        before = len(session.messages) + session.dropped["messages"]
     try:
         send_message(session, text, namespace=namespace, on_event=printer)
     except KeyboardInterrupt:
         printer.end()
-        print("Interrupted: the partial reply is kept, marked 'interrupted'.")
+        print(after_interrupt(ext, session, before))
         return
     finally:
         printer.end()
+
+
+def after_interrupt(ext: Extension, session: Session, before: int) -> str:
+    """What a Ctrl-C during ``%chat`` really did, to the reply and to its autosave.
+    ``before`` counts the messages the session ever had when the message was sent."""
+    with session.lock:
+        new = list(session.messages[max(0, before - session.dropped["messages"]) :])
+    if not new:
+        return "Interrupted before the message was sent: nothing was added."
+    if new[-1].role == "assistant" and new[-1].status == "complete":
+        line = "Interrupted after the reply was complete: all of it is kept"
+    elif any(m.role == "assistant" and m.status == "interrupted" for m in new):
+        line = "Interrupted: the partial reply is kept, marked 'interrupted'"
+    else:
+        line = "Interrupted during the tool calls: what ran is kept, the rest is marked not run"
+    autosave = ext.autosave
+    if autosave is not None and autosave.retry_later(session):
+        return f"{line}. Autosave did not finish: it is retried when this cell ends."
+    if autosave is not None and autosave.enabled:
+        return f"{line}, and saved."
+    return f"{line}."

@@ -12,6 +12,7 @@ from ..core.registry import Registry
 
 if TYPE_CHECKING:
     from ..persistence.store import SessionStore
+    from .autosave import Autosave
     from .magics import SessionMagics
 
 PROVIDER_ENV = "JIDO_MAGICS_PROVIDER"
@@ -33,6 +34,7 @@ class Extension:
         self.magics: SessionMagics | None = None
         #: The ``%session ui`` widget (a ``jido_magics.ui.view.SessionView``), made on first use.
         self.session_view: Any = None
+        self.autosave: Autosave | None = None
         self._cleanups: list[Callable[[], None]] = []
         self._stores_cwd: Path | None = None
 
@@ -106,7 +108,8 @@ def load(shell: Any) -> Extension:
     extension.add_cleanup(install_input_transform(shell))
     from .autosave import Autosave
 
-    extension.add_cleanup(Autosave(extension).stop)
+    extension.autosave = Autosave(extension)
+    extension.add_cleanup(extension.autosave.stop)
     return extension
 
 
