@@ -34,11 +34,14 @@ def test_a_first_ctrl_c_waits_for_the_save(shell, registry, chat_server, workdir
         real_fsync(fd)
 
     os.fsync = fsync_with_ctrl_c
+    handler = signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C as in a kernel
     try:
         capsys.readouterr()
         result = shell.run_cell("%chat Tell me")
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
     finally:
         os.fsync = real_fsync
+        signal.signal(signal.SIGINT, handler)
     assert sent and result.success
     out = capsys.readouterr().out
     assert out == (
@@ -48,7 +51,6 @@ def test_a_first_ctrl_c_waits_for_the_save(shell, registry, chat_server, workdir
     session = registry.active
     assert not session.dirty
     assert saved_reply(workdir, session.id) == ("The whole answer.", "complete")
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
 
 
 def test_an_autosave_cut_by_an_interrupt_is_retried_when_the_cell_ends(

@@ -14,13 +14,13 @@ from types import FrameType
 def interrupt_deferred() -> Iterator[None]:
     """Run the block with a first Ctrl-C (SIGINT) held until it ends, then raised as
     ``KeyboardInterrupt``; a second Ctrl-C stops the block at once. Only the main thread
-    receives signals: elsewhere (the widget's sends) the block simply runs."""
-    previous = None
-    if threading.current_thread() is threading.main_thread():
-        previous = signal.getsignal(signal.SIGINT)
-    if previous is None:  # not the main thread, or a handler Python did not install
+    receives signals: elsewhere (the widget's sends), or when Ctrl-C does not raise
+    ``KeyboardInterrupt`` anyway (ignored, or handled otherwise), the block simply runs."""
+    main = threading.current_thread() is threading.main_thread()
+    if not main or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
         yield
         return
+    previous = signal.default_int_handler
     held: list[int] = []
 
     def hold(signum: int, frame: FrameType | None) -> None:
