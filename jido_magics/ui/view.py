@@ -314,6 +314,8 @@ class SessionView:
         kind = event.kind
         if kind == EVENT_SWITCHED:
             self._stream.cancel()
+            if event.session is not self._session:  # an old error or note is not about it
+                self._last_error = self._note = ""
             self._session = event.session
             self._offset = None
             self._sync_tabs()
@@ -346,6 +348,11 @@ class SessionView:
                         self.tabs.options = options
                         self.tabs.tooltips = [f"id {s.id}" for s in sessions]
                     self.tabs.value = active.id if active is not None else None
+                    # Hidden when empty: the browser keeps the buttons of a list emptied
+                    # (ipywidgets 8 redraws only for a non-empty one), the last one lit.
+                    display = "" if options else "none"
+                    if self.tabs.layout.display != display:
+                        self.tabs.layout.display = display
             finally:
                 self._local.syncing = False
         disabled = active is None
