@@ -256,6 +256,11 @@ OPENAI_FAILURES = {
     "401": (sse.Status(401, f"Incorrect API key provided: {SECRET}"), "HTTP 401", ""),
     "429": (sse.Status(429, "rate limited", {"retry-after": "12"}), "try again in 12 s", ""),
     "500": (sse.Status(500, "model crashed"), "HTTP 500: model crashed", ""),
+    "timeout mid-stream": (
+        sse.Stream([sse.content("Half "), sse.content("way"), sse.finish()], stall_after=2),
+        "timeout",
+        "Half way",
+    ),
     "dropped": (
         sse.Stream([sse.content("Part"), sse.content("ial"), sse.content("!")], drop_after=2),
         "broke during the reply",
@@ -275,7 +280,8 @@ OPENAI_FAILURES = {
 
 
 @pytest.mark.parametrize("case", list(OPENAI_FAILURES))
-def test_each_openai_format_failure_is_one_line(case, registry, chat_server) -> None:
+def test_each_openai_format_failure_is_one_line(case, registry, chat_server, monkeypatch) -> None:
+    monkeypatch.setenv("JIDO_MAGICS_TIMEOUT", "0.5")
     session = registry.create(
         "oa", provider="litellm", model="openai/m-1", base_url=chat_server.url, api_key=SECRET
     )
