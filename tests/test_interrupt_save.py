@@ -123,3 +123,33 @@ def test_nothing_is_retried_when_no_save_was_cut(shell, registry, chat_server, c
     shell.run_cell("%chat hi")
     shell.run_cell("1 + 1")
     assert "after the interrupt" not in capsys.readouterr().out
+
+
+def test_a_ctrl_c_during_the_save_before_a_close_keeps_it_open_and_saved(
+    shell, registry, workdir
+) -> None:
+    run(shell, "new c")
+    session = registry.active
+    session.add_message("user", "typed before the close")
+    real_fsync = os.fsync
+    sent: list[int] = []
+
+    def fsync_with_ctrl_c(fd: int) -> None:
+        if not sent:
+            sent.append(fd)
+            os.kill(os.getpid(), signal.SIGINT)
+        real_fsync(fd)
+
+    os.fsync = fsync_with_ctrl_c
+    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        result = shell.run_cell("%session close")
+    finally:
+        os.fsync = real_fsync
+        signal.signal(signal.SIGINT, handler)
+    assert sent and isinstance(result.error_in_exec, KeyboardInterrupt)
+    assert registry.active is session and not session.dirty  # the save finished, then stopped
+    loaded = SessionStore(workdir / ".sessions").load(session.id)
+    assert [m.content for m in loaded.messages] == ["typed before the close"]
+    run(shell, "close")  # the next close is clean: no conflict with its own file
+    assert registry.sessions == ()

@@ -1,7 +1,8 @@
 """Autosave: write changed sessions after every completed exchange, before a close, at
 kernel shutdown and when the extension is unloaded, while ``SessionMagics.autosave`` is on.
-Only dirty sessions are written. A Ctrl-C during the save after an exchange waits for the save
-(a second one stops it); an autosave an interrupt cut short is retried when the cell ends."""
+Only dirty sessions are written. A Ctrl-C during an autosave waits for the save (a second one
+stops it); an autosave after an exchange that an interrupt cut short is retried when the cell
+ends."""
 
 from __future__ import annotations
 
@@ -62,15 +63,16 @@ class Autosave:
 
     def _save(self, session: Session) -> None:
         store = self.extension.store
-        store.save(session)
-        for notice in store.take_notices():
-            _warn(notice)
-        aside = store.take_set_aside(session.id)
-        if aside is not None:
-            _warn(
-                f"Autosave of session '{shorten(session.name, 50)}' found a file it could not "
-                f"verify and kept it as {display_path(aside)} (see %session trust)."
-            )
+        with interrupt_deferred():  # a save cut midway would look like another kernel's file
+            store.save(session)
+            for notice in store.take_notices():
+                _warn(notice)
+            aside = store.take_set_aside(session.id)
+            if aside is not None:
+                _warn(
+                    f"Autosave of session '{shorten(session.name, 50)}' found a file it could "
+                    f"not verify and kept it as {display_path(aside)} (see %session trust)."
+                )
 
     def _on_event(self, event: RegistryEvent) -> None:
         session = event.session
@@ -79,9 +81,8 @@ class Autosave:
         if self.enabled and session.dirty:
             self._pending.add(session.id)  # until the save is done: an interrupt may cut it
             try:
-                with interrupt_deferred():
-                    self._save(session)
-                    self._pending.discard(session.id)
+                self._save(session)
+                self._pending.discard(session.id)
             except JidoError as exc:  # the exchange itself succeeded: warn, keep going
                 self._pending.discard(session.id)
                 _warn(f"Autosave of session '{shorten(session.name, 50)}' failed: {exc}")
@@ -95,20 +96,19 @@ class Autosave:
                 continue  # closed (its close saved it), or saved meanwhile
             name = shorten(session.name, 50)
             try:
-                with interrupt_deferred():
-                    self._save(session)
+                self._save(session)
             except JidoError as exc:
                 _warn(f"Autosave of session '{name}' failed after the interrupt: {exc}")
-            except KeyboardInterrupt:
-                self._pending.add(session_id)
-                _warn(
-                    f"Autosave of session '{name}' was interrupted again: it is retried "
-                    "after the next cell (or run %session save)."
-                )
-            else:
-                print(
-                    f"Saved session '{name}' after the interrupt (generation {session.generation})."
-                )
+                continue
+            except KeyboardInterrupt:  # the cell is over: nothing else to stop
+                if session.dirty:
+                    self._pending.add(session_id)
+                    _warn(
+                        f"Autosave of session '{name}' was interrupted again: it is retried "
+                        "after the next cell (or run %session save)."
+                    )
+                    continue
+            print(f"Saved session '{name}' after the interrupt (generation {session.generation}).")
 
     def _before_close(self, session: Session) -> None:
         """Save before a close; a failure vetoes the close so no change is lost."""
