@@ -66,7 +66,10 @@ def test_no_other_session_command_is_documented_anywhere() -> None:
 
 def test_chat_usage_matches_its_docstring() -> None:
     doc = SessionMagics.chat.__doc__
-    for line in ("%%chat [--session TARGET] [--interpolate]", "%chat TEXT"):
+    for line in (
+        "%%chat [--session TARGET] [--interpolate] [--code] [--error]",
+        "%chat [OPTIONS] TEXT",
+    ):
         assert line in doc and line in README
 
 

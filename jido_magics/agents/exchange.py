@@ -82,6 +82,27 @@ def send_message(
         return run.run(text)
 
 
+def retry_reply(
+    session: Session,
+    *,
+    namespace: Mapping[str, Any] | None = None,
+    on_event: EventCallback | None = None,
+    cancel: CancelFlag | None = None,
+) -> Message:
+    """Ask the model again for the newest user message: the replies after it are kept,
+    marked ``superseded`` (never sent as context), and a new reply streams in as with
+    :func:`send_message`."""
+    from ..core.branching import supersede_last_reply
+
+    config = session.config
+    provider = get_provider(config.provider)
+    provider.check(config)
+    with _exclusive(session):
+        supersede_last_reply(session)
+        run = _Exchange(session, config, provider, namespace, on_event, cancel)
+        return run.run(None)
+
+
 @contextmanager
 def _exclusive(session: Session) -> Iterator[None]:
     try:
@@ -133,11 +154,13 @@ class _Exchange:
         self.current: Message | None = None
         self.open_calls: list[ToolCall] = []
 
-    def run(self, text: str) -> Message:
+    def run(self, text: str | None) -> Message:
+        """One exchange for ``text``; None: answer the newest user message again (retry)."""
         session = self.session
         failure: ChatFailed | None = None
         try:
-            session.add_message("user", text)
+            if text is not None:
+                session.add_message("user", text)
             for round_number in range(MAX_TOOL_ROUNDS + 1):
                 offer_tools = self.namespace is not None and round_number < MAX_TOOL_ROUNDS
                 result = self._round(offer_tools)

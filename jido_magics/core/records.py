@@ -95,6 +95,8 @@ class Parent:
 
     session_id: str
     message: int
+    #: The parent's name when known in this kernel (not saved: names change).
+    name: str | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {"session_id": self.session_id, "message": self.message}

@@ -12,7 +12,7 @@ from .errors import DuplicateName, InvalidConfig, NoActiveSession, SessionLimitR
 from .ids import new_id
 from .records import Caps, SessionConfig
 from .session import Session
-from .targets import check_new_name, resolve_target
+from .targets import MAX_NAME_LENGTH, check_new_name, resolve_target
 
 logger = logging.getLogger("jido_magics")
 
@@ -272,6 +272,19 @@ class Registry:
                     f"A session named '{shorten(session.name, 50)}' is already open: "
                     "choose another name or switch to it."
                 )
+
+    def unique_name(self, base: str) -> str:
+        """``base`` when no open session has that name, else ``base 2``, ``base 3``...; cut
+        to fit the 50-character limit."""
+        with self._lock:
+            taken = {s.name.casefold() for s in self._sessions}
+            number = 1
+            while True:
+                suffix = "" if number == 1 else f" {number}"
+                name = base[: MAX_NAME_LENGTH - len(suffix)].rstrip() + suffix
+                if name.casefold() not in taken:
+                    return name
+                number += 1
 
     def _free_default_name(self) -> str:
         taken = {s.name.casefold() for s in self._sessions}

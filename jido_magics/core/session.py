@@ -33,6 +33,7 @@ SessionListener = Callable[["Session", str], None]
 
 CHANGE_MESSAGE = "message"  # a message was added
 CHANGE_MESSAGE_TEXT = "message_text"  # streaming text or status of a message changed
+CHANGE_REMOVED = "removed"  # the newest messages were removed (undo)
 CHANGE_REASONING = "reasoning"
 CHANGE_TOOL_CALL = "tool_call"
 CHANGE_CONFIG = "config"
@@ -319,6 +320,21 @@ class Session:
                 message.model = model
             self._touch()
         self._notify(CHANGE_MESSAGE_TEXT)
+
+    def remove_from(self, index: int) -> list[Message]:
+        """Remove ``messages[index:]`` with the reasoning steps and tool calls that belong to
+        them (``%session undo``); returns the removed messages, oldest first."""
+        with self._lock:
+            removed = self._messages[index:]
+            if not removed:
+                return []
+            ids = {m.id for m in removed}
+            del self._messages[index:]
+            self._reasoning_steps[:] = [r for r in self._reasoning_steps if r.message_id not in ids]
+            self._tool_calls[:] = [c for c in self._tool_calls if c.message_id not in ids]
+            self._touch()
+        self._notify(CHANGE_REMOVED)
+        return removed
 
     def add_reasoning_step(self, content: str, message_id: str | None = None) -> ReasoningStep:
         with self._lock:

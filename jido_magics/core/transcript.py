@@ -15,6 +15,7 @@ from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from .branching import fork_note
 from .clock import utc_now
 from .controls import visible_controls
 from .errors import JidoError
@@ -24,6 +25,9 @@ from .safe_markdown import neutralize_markdown
 PAGE_SIZE = 50
 EXPORT_FORMAT = "jido_magics.transcript"
 EXPORT_VERSION = 1
+
+#: The summary of a reply replaced by ``%session retry`` (folded wherever it is shown).
+SUPERSEDED_LABEL = "Superseded reply (replaced by retry)"
 
 ROLE_LABELS = {"system": "System", "user": "User", "assistant": "Assistant", "tool": "Tool"}
 
@@ -115,6 +119,8 @@ class Snapshot:
     #: Reasoning steps and tool calls whose message is not among ``entries``.
     unattached_reasoning: tuple[ReasoningStep, ...] = ()
     unattached_tool_calls: tuple[ToolCall, ...] = ()
+    #: "forked from 'analysis' at message 4" for a fork, else "".
+    fork: str = ""
 
 
 def snapshot(session: Any, offset: int = 0, limit: int | None = None) -> Snapshot:
@@ -128,6 +134,7 @@ def snapshot(session: Any, offset: int = 0, limit: int | None = None) -> Snapsho
         calls = [_copy_call(c) for c in session.tool_calls]
         config = session.config
         name, dropped = session.name, dict(session.dropped)
+        fork = fork_note(session)
     entries, loose_steps, loose_calls = attach(messages, steps, calls, first_number=offset + 1)
     # On a page, the steps and calls of other pages are not "unattached": only a view of the
     # whole history lists those whose message was dropped or never recorded.
@@ -142,6 +149,7 @@ def snapshot(session: Any, offset: int = 0, limit: int | None = None) -> Snapsho
         entries=tuple(entries),
         unattached_reasoning=tuple(loose_steps) if whole else (),
         unattached_tool_calls=tuple(loose_calls) if whole else (),
+        fork=fork,
     )
 
 
@@ -237,6 +245,8 @@ def entry_markdown(entry: Entry) -> str:
     if message.role == "tool":
         label = f"Tool result ({message.tool_call_id})" if message.tool_call_id else "Tool result"
         blocks.append(folded(label, code_block(message.content)))
+    elif message.status == "superseded":
+        blocks.append(folded(SUPERSEDED_LABEL, neutralize_markdown(message.content)))
     elif message.content:
         blocks.append(neutralize_markdown(message.content))
     elif message.status == "streaming":
@@ -274,9 +284,9 @@ def transcript_markdown(snap: Snapshot, exported_at: str | None = None) -> str:
         f"Session `{snap.session_id}` · {markdown_inline(model)} · "
         f"{plural(snap.total, 'message')} · exported {display_time(exported_at or utc_now())}",
     ]
-    note = dropped_note(snap.dropped)
-    if note:
-        lines += ["", f"*{note}.*"]
+    for note in (snap.fork, dropped_note(snap.dropped)):
+        if note:
+            lines += ["", f"*{markdown_inline(note[0].upper() + note[1:])}.*"]
     blocks = ["\n".join(lines)]
     blocks += [entry_markdown(entry) for entry in snap.entries]
     blocks += _unattached_markdown(snap)
@@ -344,9 +354,9 @@ class ConversationPage:
         """``(text, command)`` pairs: what is dropped, and how to see older or newer pages
         (by id, which is always a valid target)."""
         notes = []
-        note = dropped_note(self.snapshot.dropped)
-        if note:
-            notes.append((f"{note[0].upper()}{note[1:]}.", ""))
+        for note in (self.snapshot.fork, dropped_note(self.snapshot.dropped)):
+            if note:
+                notes.append((f"{note[0].upper()}{note[1:]}.", ""))
         show = f"%session show {self.snapshot.session_id} --page"
         if self.number > 1:
             notes.append(("Older:", f"{show} {self.number - 1}"))
@@ -391,7 +401,12 @@ def _entry_text(entry: Entry) -> str:
     if message.status != "complete":
         head += f" · {message.status}"
     lines = [head]
-    lines += ["    " + line for line in message.content.split("\n")] if message.content else []
+    if message.status == "superseded":
+        lines.append(
+            f"    ({SUPERSEDED_LABEL.lower()}: {plural(len(message.content), 'character')})"
+        )
+    elif message.content:
+        lines += ["    " + line for line in message.content.split("\n")]
     folded_parts = []
     if entry.reasoning_steps:
         folded_parts.append(plural(len(entry.reasoning_steps), "reasoning step"))

@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING, Any, TextIO
 from ..agents.errors import ChatError
 from ..agents.events import Event, ReasoningDelta, TextDelta, ToolResult
 from ..agents.exchange import send_message
+from ..agents.prompts import DEFAULT_ERROR_QUESTION, ask_for_code, code_of, error_message
 from ..core.controls import visible_controls
 from ..core.errors import shorten
+from ..core.records import Message
 from ..core.session import Session
 from .parsing import CommandUsageError
 
@@ -27,11 +29,13 @@ if TYPE_CHECKING:
     from .extension import Extension
 
 DEFAULT_SESSION_NAME = "chat"
-USAGE = "%%chat [--session TARGET] [--interpolate]  (or %chat [OPTIONS] TEXT)"
+USAGE = "%%chat [--session TARGET] [--interpolate] [--code] [--error]  (or %chat [OPTIONS] TEXT)"
 
 _OPTION = re.compile(
     r"""\s*(?:
         (?P<interpolate>--interpolate)(?=\s|$)
+      | (?P<code>--code)(?=\s|$)
+      | (?P<error>--error)(?=\s|$)
       | --session(?:=|\s+)(?P<target>"[^"]*"|'[^']*'|[^\s"']+)(?=\s|$)
       | (?P<other>--?\S+)
     )""",
@@ -45,6 +49,10 @@ class ChatOptions:
     target: str | None
     interpolate: bool
     text: str
+    #: Ask for code only and put the reply's code in a new cell.
+    code: bool = False
+    #: Send the notebook's last exception (``text`` is the question, may be empty).
+    error: bool = False
 
 
 def parse_chat(line: str, cell: str | None) -> ChatOptions:
@@ -54,6 +62,7 @@ def parse_chat(line: str, cell: str | None) -> ChatOptions:
     """
     target: str | None = None
     interpolate = False
+    flags: set[str] = set()
     rest = line
     while True:
         match = _OPTION.match(rest)
@@ -69,6 +78,8 @@ def parse_chat(line: str, cell: str | None) -> ChatOptions:
             )
         if match.group("interpolate"):
             interpolate = True
+        elif match.group("code") or match.group("error"):
+            flags.add(match.group(0).strip()[2:])
         else:
             target = shlex.split(match.group("target"))[0] if match.group("target") else None
         rest = rest[match.end() :]
@@ -81,11 +92,11 @@ def parse_chat(line: str, cell: str | None) -> ChatOptions:
                 f"('{shorten(rest.strip(), 30)}'). Usage: {USAGE}"
             )
         text = cell.strip()
-    if not text:
+    if not text and "error" not in flags:
         raise ChatError(
             "Nothing to send: write the message after %chat, or in the cell below %%chat."
         )
-    return ChatOptions(target, interpolate, text)
+    return ChatOptions(target, interpolate, text, "code" in flags, "error" in flags)
 
 
 def interpolate(text: str, namespace: Mapping[str, Any]) -> str:
@@ -258,16 +269,34 @@ def run_chat(ext: Extension, line: str, cell: str | None) -> None:
     options = parse_chat(line, cell)
     namespace = ext.shell.user_ns
     text = interpolate(options.text, namespace) if options.interpolate else options.text
+    if options.error:
+        text = _error_message(ext, text)
+    if options.code:
+        text = ask_for_code(text)
     session = chat_session(ext, options.target)
+    reply = stream_reply(
+        ext,
+        session,
+        lambda printer: send_message(session, text, namespace=namespace, on_event=printer),
+    )
+    if options.code and reply is not None:
+        put_code_below(ext.shell, reply.content)
+
+
+def stream_reply(
+    ext: Extension, session: Session, send: Callable[[StreamPrinter], Message]
+) -> Message | None:
+    """Run ``send`` (an exchange with ``session``) with a printer streaming into the output;
+    None when interrupted, after saying what the interrupt did."""
     printer = StreamPrinter()
     with session.lock:
         before = len(session.messages) + session.dropped["messages"]
     try:
-        send_message(session, text, namespace=namespace, on_event=printer)
+        return send(printer)
     except KeyboardInterrupt:
         printer.end()
         print(after_interrupt(ext, session, before))
-        return
+        return None
     finally:
         printer.end()
 
@@ -291,3 +320,23 @@ def after_interrupt(ext: Extension, session: Session, before: int) -> str:
     if autosave is not None and autosave.enabled:
         return f"{line}, and saved."
     return f"{line}."
+
+
+def put_code_below(shell: Any, reply: str) -> None:
+    """The code of ``reply`` in a new cell below this one (in a kernel), else printed."""
+    code = code_of(reply)
+    if not code:
+        print("The reply holds no code block: no cell was added.")
+    elif getattr(shell, "kernel", None) is not None:
+        shell.set_next_input(code, replace=False)
+    else:
+        print(f"Code from the reply:\n{visible_controls(code)}")
+
+
+def _error_message(ext: Extension, question: str) -> str:
+    found = ext.last_error.get() if ext.last_error is not None else None
+    if found is None:
+        raise ChatError(
+            "No exception yet in this kernel: %chat --error explains the last error a cell raised."
+        )
+    return error_message(*found, question or DEFAULT_ERROR_QUESTION)

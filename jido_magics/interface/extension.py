@@ -13,6 +13,7 @@ from ..core.registry import Registry
 if TYPE_CHECKING:
     from ..persistence.store import SessionStore
     from .autosave import Autosave
+    from .last_error import LastError
     from .magics import SessionMagics
 
 PROVIDER_ENV = "JIDO_MAGICS_PROVIDER"
@@ -35,6 +36,8 @@ class Extension:
         #: The ``%session ui`` widget (a ``jido_magics.ui.view.SessionView``), made on first use.
         self.session_view: Any = None
         self.autosave: Autosave | None = None
+        #: The last exception a cell raised (``%chat --error``), watched from load on.
+        self.last_error: LastError | None = None
         self._cleanups: list[Callable[[], None]] = []
         self._stores_cwd: Path | None = None
 
@@ -106,6 +109,10 @@ def load(shell: Any) -> Extension:
     from .chat import install_input_transform
 
     extension.add_cleanup(install_input_transform(shell))
+    from .last_error import install as watch_errors
+
+    extension.last_error, stop_watching = watch_errors(shell)
+    extension.add_cleanup(stop_watching)
     from .autosave import Autosave
 
     extension.autosave = Autosave(extension)

@@ -128,14 +128,21 @@ class SessionMagics(Magics):
         """Send a message to the active session and stream the reply.
 
         Usage:
-          %%chat [--session TARGET] [--interpolate]
+          %%chat [--session TARGET] [--interpolate] [--code] [--error]
           the cell body is the message
-          %chat TEXT
+          %chat [OPTIONS] TEXT
 
         --session TARGET  talk to another open session without switching.
         --interpolate     replace {name} with repr(name) from the namespace; without it,
                           braces are sent as typed.
+        --code            ask for code only; the reply is kept in the session and its code
+                          (fences stripped, several blocks joined) goes into a new cell
+                          below this one (printed in a terminal).
+        --error           send the last exception a cell raised (type, message, traceback,
+                          the cell's source) with TEXT (default: "Explain this error and
+                          how to fix it.").
         With no session open, the first %chat creates one named 'chat'.
+        Retry, undo or fork a conversation with %session retry|undo|fork (see %session?).
         """
         from .chat import run_chat
 

@@ -23,7 +23,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from ..core.safe_markdown import SAFE_SCHEMES
-from ..core.transcript import PAGE_SIZE, group_by_message
+from ..core.transcript import PAGE_SIZE, SUPERSEDED_LABEL, group_by_message
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -221,13 +221,14 @@ def render_page(snapshot: PageSnapshot, cache: RenderCache | None = None) -> str
         )
     if not snapshot.messages:
         parts.append('<div class="jido-empty">No messages yet: type below and press Send.</div>')
-    for message in snapshot.messages:
+    for number, message in enumerate(snapshot.messages, snapshot.offset + 1):
         parts.append(
             render_message(
                 message,
                 snapshot.reasoning.get(message.id, ()),
                 snapshot.tool_calls.get(message.id, ()),
                 cache,
+                number,
             )
         )
     if snapshot.unattached_reasoning:
@@ -247,11 +248,16 @@ def render_message(
     reasoning: Sequence[ReasoningStep] = (),
     tool_calls: Sequence[ToolCall] = (),
     cache: RenderCache | None = None,
+    number: int | None = None,
 ) -> str:
+    """One message; ``number`` (1 = the oldest kept) is shown in its head, for Fork."""
     role = html.escape(message.role, quote=True)
     classes = f"jido-msg jido-{role}" + (" jido-error" if message.status == "error" else "")
-    head = _message_head(message)
+    head = _message_head(message, number)
     body = _message_body(message, cache)
+    if message.status == "superseded":
+        summary = html.escape(SUPERSEDED_LABEL)
+        body = f'<details class="jido-superseded"><summary>{summary}</summary>{body}</details>'
     folded_reasoning = render_reasoning(reasoning, cache) if reasoning else ""
     folded_calls = render_tool_calls(tool_calls) if tool_calls else ""
     return (
@@ -260,8 +266,10 @@ def render_message(
     )
 
 
-def _message_head(message: Message) -> str:
+def _message_head(message: Message, number: int | None = None) -> str:
     title = ROLE_TITLES.get(message.role, message.role.title())
+    if number is not None:
+        title = f"#{number} {title}"
     meta = [message.created_at[11:19]]
     if message.model:
         meta.append(message.model)

@@ -22,6 +22,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from ..core.branching import fork_note
 from ..core.errors import JidoError, shorten
 from ..core.registry import (
     EVENT_ADDED,
@@ -41,6 +42,7 @@ from ..core.session import (
     Session,
 )
 from ..core.transcript import tokens_text
+from .actions import ConversationActions
 from .model_picker import ModelPicker
 from .prewarm import Prewarmer
 from .render import (
@@ -78,7 +80,7 @@ def send_with_agents(
     return send_message(session, text, namespace=namespace, on_event=on_event)
 
 
-class SessionView:
+class SessionView(ConversationActions):
     """The widget of one registry: session buttons with New / Save / Close, one HTML page of
     the conversation with Older / Newer, a message box with Send, and a status line."""
 
@@ -145,6 +147,7 @@ class SessionView:
         )
         self.status = widgets.HTML()
         self.picker = ModelPicker(registry, self._act)  # the active session's provider/model
+        self.action_row = self._make_action_row(button)
         self.widget = widgets.VBox(
             [
                 widgets.HBox(
@@ -158,6 +161,7 @@ class SessionView:
                 ),
                 self.conversation,
                 widgets.HBox([self.input, self.send_button]),
+                self.action_row,
                 self.status,
             ],
             layout=widgets.Layout(width="100%"),
@@ -358,6 +362,7 @@ class SessionView:
         disabled = active is None
         self.save_button.disabled = disabled
         self.close_button.disabled = disabled
+        self._enable_actions(not disabled)
 
     def _prewarm(self, sessions: Iterable[Session]) -> None:
         if self._warmer is not None:
@@ -436,6 +441,9 @@ class SessionView:
                 tokens,
                 saved,
             ]
+            note = fork_note(session, {s.id: s.name for s in self._registry.sessions})
+            if note:
+                parts.append(note)
         line = escape(" · ".join(parts))
         if self._note:
             line += f" · {escape(self._note)}"

@@ -12,8 +12,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from ...core.records import SessionConfig
+from ...core.transcript import code_block
 from ..context import estimate_tokens
 from ..events import Done, ProviderEvent, TextDelta, ToolCallRequest, UsageEvent
+from ..prompts import CODE_ONLY, wants_code_only
 from .base import ChatRequest
 
 LABEL = "[offline provider: no model was contacted]"
@@ -56,7 +58,12 @@ def _reply(messages: list[dict[str, Any]], last: dict[str, Any]) -> str:
             "A real model would now explain it; choose one with "
             "`%session config provider=openai model=NAME`."
         )
-    prompt = " ".join((last.get("content") or "").split())
+    content = last.get("content") or ""
+    if wants_code_only(content):
+        asked = " ".join(content.rstrip().removesuffix(CODE_ONLY).split())
+        code = f"# {LABEL}\n# A model would write code for: {asked}\nprint({asked!r})"
+        return code_block(code, "python")
+    prompt = " ".join(content.split())
     quoted = prompt if len(prompt) <= _QUOTE_LIMIT else prompt[: _QUOTE_LIMIT - 1] + "…"
     earlier = sum(1 for m in messages[:-1] if m["role"] in ("user", "assistant"))
     words = len(prompt.split())

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ...core.branching import fork_note
 from ...core.transcript import ConversationPage, conversation_page
 from ..parsing import CommandParser
 from . import Command
@@ -20,7 +22,12 @@ def _configure_show(parser: CommandParser) -> None:
 
 
 def _run_show(ext: Extension, args: argparse.Namespace) -> ConversationPage:
-    return conversation_page(ext.registry.get(args.target), args.page)
+    session = ext.registry.get(args.target)
+    page = conversation_page(session, args.page)
+    if session.parent is not None and session.parent.name is None:  # a resumed fork
+        names = {s.id: s.name for s in ext.registry.sessions}
+        page = replace(page, snapshot=replace(page.snapshot, fork=fork_note(session, names)))
+    return page
 
 
 def _configure_export(parser: CommandParser) -> None:

@@ -1,0 +1,91 @@
+"""``%session fork|retry|undo``: branch a conversation, ask again, take an exchange back."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from ...core.branching import fork, undo_last_exchange
+from ...core.errors import shorten
+from ...core.targets import check_name
+from ..parsing import CommandParser
+from . import Command
+
+if TYPE_CHECKING:
+    from ..extension import Extension
+
+
+def _configure_fork(parser: CommandParser) -> None:
+    parser.add_argument("target", nargs="?")
+    parser.add_argument("name", nargs="?")
+    parser.add_argument("--at", type=int)
+
+
+def _run_fork(ext: Extension, args: argparse.Namespace) -> None:
+    registry = ext.registry
+    source = registry.get(args.target)
+    name = check_name(args.name) if args.name is not None else None
+    copy = fork(source, name or registry.unique_name(f"{source.name} (fork)"), args.at)
+    registry.add(copy)
+    print(
+        f"Forked '{source.name}' at message {len(copy.messages)} into '{copy.name}' "
+        f"({copy.id}), now active; '{source.name}' is unchanged."
+    )
+
+
+def _configure_target(parser: CommandParser) -> None:
+    parser.add_argument("target", nargs="?")
+
+
+def _run_retry(ext: Extension, args: argparse.Namespace) -> None:
+    from ...agents.exchange import retry_reply
+    from ..chat import stream_reply
+
+    session = ext.registry.get(args.target)
+    namespace = ext.shell.user_ns
+    stream_reply(
+        ext,
+        session,
+        lambda printer: retry_reply(session, namespace=namespace, on_event=printer),
+    )
+
+
+def _run_undo(ext: Extension, args: argparse.Namespace) -> None:
+    session = ext.registry.get(args.target)
+    removed = undo_last_exchange(session)
+    replies = len(removed) - 1
+    print(
+        f"Removed the last exchange of '{shorten(session.name, 40)}' (your message and "
+        f"{replies} repl{'y' if replies == 1 else 'ies'}). Your message was:"
+    )
+    print(removed[0].content)
+
+
+COMMANDS = [
+    Command(
+        "fork",
+        "[TARGET] [--at N] [NAME]",
+        "copy messages 1..N (default all) into a new active session; the original is unchanged",
+        _configure_fork,
+        _run_fork,
+        details=(
+            "The fork keeps reasoning steps, tool calls and settings, and records its parent.\n"
+            "Default NAME: '<name> (fork)'. Numbers count from the oldest message kept."
+        ),
+    ),
+    Command(
+        "retry",
+        "[TARGET]",
+        "ask again for the last message; the old reply is kept, folded as superseded",
+        _configure_target,
+        _run_retry,
+        details="A superseded reply is never sent to the model as context.",
+    ),
+    Command(
+        "undo",
+        "[TARGET]",
+        "remove the last exchange (your message and its replies) and print your message",
+        _configure_target,
+        _run_undo,
+    ),
+]
