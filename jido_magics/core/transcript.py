@@ -402,9 +402,8 @@ def _entry_text(entry: Entry) -> str:
         head += f" · {message.status}"
     lines = [head]
     if message.status == "superseded":
-        lines.append(
-            f"    ({SUPERSEDED_LABEL.lower()}: {plural(len(message.content), 'character')})"
-        )
+        size = plural(len(message.content), "character")
+        lines.append(f"    (superseded reply, replaced by retry: {size} folded)")
     elif message.content:
         lines += ["    " + line for line in message.content.split("\n")]
     folded_parts = []

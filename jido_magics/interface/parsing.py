@@ -21,6 +21,8 @@ class CommandParser(argparse.ArgumentParser):
             prog=f"%{command}", usage=usage, add_help=False, allow_abbrev=False, exit_on_error=False
         )
         self._one_line_usage = usage
+        #: Positionals may sit on both sides of options (``fork a --at 2 name``).
+        self.intermixed = False
 
     def error(self, message: str) -> NoReturn:
         raise CommandUsageError(
@@ -29,6 +31,8 @@ class CommandParser(argparse.ArgumentParser):
 
     def parse(self, words: list[str]) -> argparse.Namespace:
         try:
+            if self.intermixed:
+                return self.parse_intermixed_args(words)
             return self.parse_args(words)
         except argparse.ArgumentError as exc:
             self.error(str(exc))

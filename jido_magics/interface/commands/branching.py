@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from ...core.branching import fork, undo_last_exchange
 from ...core.errors import shorten
 from ...core.targets import check_name
-from ..parsing import CommandParser
+from ..parsing import CommandParser, CommandUsageError
 from . import Command
 
 if TYPE_CHECKING:
@@ -16,15 +16,21 @@ if TYPE_CHECKING:
 
 
 def _configure_fork(parser: CommandParser) -> None:
-    parser.add_argument("target", nargs="?")
-    parser.add_argument("name", nargs="?")
+    parser.intermixed = True
+    parser.add_argument("words", nargs="*", metavar="[TARGET] [NAME]")  # split in _run_fork
     parser.add_argument("--at", type=int)
 
 
 def _run_fork(ext: Extension, args: argparse.Namespace) -> None:
+    if len(args.words) > 2:
+        raise CommandUsageError(
+            f"%session fork takes a TARGET and a NAME, not {len(args.words)} words (quote a "
+            'name with spaces: "my fork"). Usage: %session fork [TARGET] [--at N] [NAME]'
+        )
+    target, name = [*args.words, None, None][:2]
     registry = ext.registry
-    source = registry.get(args.target)
-    name = check_name(args.name) if args.name is not None else None
+    source = registry.get(target)
+    name = check_name(name) if name is not None else None
     copy = fork(source, name or registry.unique_name(f"{source.name} (fork)"), args.at)
     registry.add(copy)
     print(
