@@ -3,7 +3,8 @@
 A notebook loads the extension, creates two sessions and shows ``%session ui``. The test runs
 every cell, checks both session buttons appear, clicks the second one and reads the kernel's
 active session back from a cell's output, then sends a message from the widget and waits for
-the offline reply. The screenshot goes to ``test-artifacts/widget.png``.
+the offline reply, then clicks Retry, Fork and Undo. The screenshot goes to
+``test-artifacts/widget.png``.
 
 Chromium missing skips the test, unless ``JIDO_REQUIRE_BROWSER=1`` (CI) makes that a failure.
 """
@@ -102,6 +103,23 @@ def _drive(page, url: str) -> None:
     expect(conversation).to_contain_text("offline provider")
     expect(view.locator(".jido-status")).to_contain_text("3/1000 messages")
     expect(view.locator(".jido-input textarea")).to_have_value("")
+
+    # Retry keeps the old reply folded; Fork at message 2 opens an active copy; Undo in the
+    # original puts the message back in the box.
+    view.locator("button.jido-retry").click()
+    expect(conversation.locator("details.jido-superseded")).to_have_count(1)
+    expect(view.locator(".jido-status")).to_contain_text("4/1000 messages")
+    view.locator(".jido-fork-at input").fill("2")
+    view.locator(".jido-fork-at input").press("Enter")  # ipywidgets syncs a number on Enter
+    view.locator("button.jido-fork").click()
+    expect(tabs).to_have_count(3)
+    expect(tabs.nth(2)).to_have_text("beta (fork)")
+    expect(view.locator(".jido-status")).to_contain_text("forked from 'beta' at message 2")
+    tabs.nth(1).click()
+    expect(view.locator(".jido-status")).to_contain_text("4/1000 messages")
+    view.locator("button.jido-undo").click()
+    expect(view.locator(".jido-input textarea")).to_have_value(MESSAGE)
+    expect(view.locator(".jido-status")).to_contain_text("1/1000 messages")
 
     view.scroll_into_view_if_needed()
     view.screenshot(path=str(ARTIFACTS / "widget.png"))

@@ -26,8 +26,10 @@ def tags(cell) -> list[str]:
 
 def test_the_tour_covers_every_step() -> None:
     source = "\n".join(code_sources())
-    for step in ("new", "list", "switch", "show", "save", "resume", "export", "config", "ui"):
+    steps = ("new", "list", "switch", "show", "save", "resume", "export", "config", "ui")
+    for step in (*steps, "fork", "retry", "undo"):
         assert re.search(rf"^%session {step}\b", source, re.M), step
+    assert re.search(r"^%%?chat --code", source, re.M)
     assert "%load_ext jido_magics" in source and "%unload_ext jido_magics" in source
     assert re.search(r"^%%chat", source, re.M) and re.search(r"^%chat ", source, re.M)
     assert "--provider openai" not in source  # offline only

@@ -43,7 +43,8 @@ class ConversationActions:
             max=2**31 - 1,
             description="at #",
             tooltip="Message number to fork at (0: the last one)",
-            layout=widgets.Layout(width="9em"),
+            style={"description_width": "2.5em"},
+            layout=widgets.Layout(width="11em"),
         )
         for part, name in (
             (self.retry_button, "jido-retry"),
