@@ -107,6 +107,7 @@ def test_fork_mistakes_are_one_line_and_change_nothing(shell, registry) -> None:
         ("fork nope", "nope"),
         ("fork a A", "already open"),
         ("fork a b c", "not 3 words"),
+        ("fork a 12", "only of digits"),
     ):
         assert words in one_line_usage_error(shell, line)
     assert [s.name for s in registry.sessions] == ["a"]

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from ...core.branching import fork, undo_last_exchange
 from ...core.errors import shorten
-from ...core.targets import check_name
+from ...core.targets import check_new_name
 from ..parsing import CommandParser, CommandUsageError
 from . import Command
 
@@ -30,7 +30,7 @@ def _run_fork(ext: Extension, args: argparse.Namespace) -> None:
     target, name = [*args.words, None, None][:2]
     registry = ext.registry
     source = registry.get(target)
-    name = check_name(name) if name is not None else None
+    name = check_new_name(name) if name is not None else None
     copy = fork(source, name or registry.unique_name(f"{source.name} (fork)"), args.at)
     registry.add(copy)
     print(
