@@ -257,3 +257,16 @@ def test_exports_fold_superseded_replies_and_name_the_parent(shell, registry, wo
     run(shell, "export y --format json")
     document = orjson.loads((workdir / "y.json").read_bytes())
     assert [m["status"] for m in document["messages"]] == ["complete", "superseded", "complete"]
+
+
+def test_undo_and_retry_refuse_while_a_reply_streams_in(shell, registry) -> None:
+    run(shell, "new b")
+    chat(shell, "hi")
+    b = registry.active
+    b.begin_answer()  # what an exchange does while its reply streams in
+    try:
+        assert "still answering" in one_line_usage_error(shell, "undo")
+        assert "still answering" in one_line_usage_error(shell, "retry")
+    finally:
+        b.end_answer()
+    assert [m.status for m in b.messages] == ["complete", "complete"]
