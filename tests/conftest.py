@@ -8,6 +8,21 @@ from pathlib import Path
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def cache_folder(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
+    """A fresh cache folder per test (never the user's), its database closed afterwards."""
+    from jido_magics.persistence import cache
+
+    folder = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv(cache.CACHE_ENV, str(folder))
+    try:
+        yield folder
+    finally:
+        cache.close_all()
+
+
 @pytest.fixture(scope="session")
 def ipython_shell():
     """The process's real ``InteractiveShell`` (IPython allows one per process)."""

@@ -53,6 +53,14 @@ def head_signature(head: bytes) -> bytes:
     return head[start : start + 64]
 
 
+def head_fields(data: bytes) -> tuple[str, str] | None:
+    """(kid, sig) from the start of a session file, or None when it has no envelope head."""
+    head = _ENVELOPE_HEAD.match(data)
+    if head is None:
+        return None
+    return head.group(1).decode("ascii"), head.group(2).decode("ascii")
+
+
 def seal(keys: KeyRing, payload: bytes) -> bytes:
     """The whole signed file content for ``payload``."""
     return b"".join(envelope_parts(keys, payload))

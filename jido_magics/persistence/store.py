@@ -22,7 +22,7 @@ from pathlib import Path
 import orjson
 
 from ..core.clock import utc_now
-from ..core.ids import check_session_id, is_valid_session_id
+from ..core.ids import check_session_id
 from ..core.records import Caps
 from ..core.session import Session
 from . import codec
@@ -407,20 +407,11 @@ class SessionStore:
     # -- listing, deleting, trusting ----------------------------------------------------------
 
     def saved(self) -> list[SavedSession]:
-        """Every ``<id>.json`` in the folder with its status, newest first."""
-        try:
-            entries = list(os.scandir(self.folder))
-        except FileNotFoundError:
-            return []
-        except OSError as exc:
-            raise io_error("list", self.folder, exc) from None
-        found = []
-        for entry in entries:
-            session_id = entry.name[: -len(SUFFIX)]
-            if entry.name.endswith(SUFFIX) and is_valid_session_id(session_id):
-                found.append(self.describe(session_id, Path(entry.path)))
-        found.sort(key=lambda s: (s.saved_at or s.modified_at, s.id), reverse=True)
-        return found
+        """Every ``<id>.json`` in the folder with its status, newest first: files unchanged
+        since their last full verification are listed from the cache (see :mod:`.catalog`)."""
+        from .catalog import list_saved
+
+        return list_saved(self)
 
     def describe(self, session_id: str, path: Path) -> SavedSession:
         """``path`` as ``saved()`` lists it: verified in full, for its status and metadata."""

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from ...core.errors import AmbiguousTarget, DuplicateName, JidoError, shorten
 from ...core.ids import is_valid_session_id
+from ...persistence.catalog import check_listed, load_listed
 from ...persistence.errors import NoSavedSession, PersistenceError, display_path
 from ...persistence.store import STATUS_UNREADABLE, SavedSession, SessionStore
 from ..parsing import CommandParser
@@ -128,13 +129,19 @@ class SavedListing(TextTable):
 def find_saved(store: SessionStore, target: str) -> str:
     """The id of the saved session ``target`` names: exact id, 1-based index in the listing,
     exact name (case-insensitive), or a unique prefix of a name or id."""
+    return _find_saved(store, target)[0]
+
+
+def _find_saved(store: SessionStore, target: str) -> tuple[str, str | None]:
+    """:func:`find_saved`'s id and the name the listing showed for it (None when ``target``
+    is the exact id): the listing may come from the cache, so a load checks that name."""
     text = target.strip()
     if not text:  # as a prefix it would match every saved session
         raise NoSavedSession(
             "Give the name, id or number of a saved session: %session resume lists them."
         )
     if is_valid_session_id(text) and os.path.lexists(store.path_for(text)):
-        return text
+        return text, None
     saved = store.saved()
     if not saved:
         raise NoSavedSession(
@@ -143,7 +150,7 @@ def find_saved(store: SessionStore, target: str) -> str:
         )
     found = match_listed(saved, text)
     if found is not None:
-        return found.id
+        return found.id, found.name
     unverified = sum(1 for s in saved if s.name is None)  # names show only once verified
     if unverified:
         files = "1 saved file" if unverified == 1 else f"{unverified} saved files"
@@ -194,13 +201,13 @@ def _run_resume(ext: Extension, args: argparse.Namespace) -> SavedListing | None
     if args.target is None:
         return SavedListing.of(store, ext)
     registry = ext.registry
-    session_id = find_saved(store, args.target)
+    session_id, listed_name = _find_saved(store, args.target)
     open_session = registry.find_by_id(session_id)
     if open_session is not None:
         registry.switch(open_session.id)
         print(f"Session '{open_session.name}' is already open; it is now active.")
         return None
-    session = store.load(session_id, caps=registry.caps)
+    session = load_listed(store, session_id, listed_name, caps=registry.caps)
     try:
         registry.add(session)
     except DuplicateName:
@@ -225,7 +232,8 @@ def _configure_target(parser: CommandParser) -> None:
 
 def _run_delete(ext: Extension, args: argparse.Namespace) -> None:
     store = ext.store
-    session_id = find_saved(store, args.target)
+    session_id, listed_name = _find_saved(store, args.target)
+    check_listed(store, session_id, listed_name)
     still_open = ext.registry.find_by_id(session_id)
     if still_open is not None:
         still_open.refuse_while_answering()  # its reply would be saved again right away

@@ -1,0 +1,443 @@
+"""Derived data about saved sessions, in one SQLite database in the user's cache folder.
+
+Per sessions folder it holds each file's stat fingerprint (device, inode, size, mtime_ns,
+ctime_ns), its envelope head (kid, sig) and what its last full verification found (status,
+name, generation, times, message count), plus an FTS5 index of message text. Nothing here is
+ever trusted to load a session: the store verifies the chosen file in full. Deleting the
+database loses nothing. Any failure (read-only or full disk, a corrupt or hostile database, a
+file where the folder should be) turns the cache off for the kernel with one line; callers
+then verify every file as before.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import sys
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+CACHE_ENV = "JIDO_MAGICS_CACHE_DIR"
+DATABASE = "sessions.sqlite3"
+SCHEMA = 1
+#: Message numbers live in the low bits of a text row's rowid, the file's key above them.
+_NUMBER_BITS = 32
+_NUMBER_MASK = (1 << _NUMBER_BITS) - 1
+
+_TABLES = (
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS folders(key INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL,"
+    " ring TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS files(key INTEGER PRIMARY KEY, folder INTEGER NOT NULL,"
+    " file_id TEXT NOT NULL, dev INTEGER, ino INTEGER, size INTEGER, mtime_ns INTEGER,"
+    " ctime_ns INTEGER, settled INTEGER, kid TEXT, sig TEXT, status TEXT, name TEXT,"
+    " generation INTEGER, saved_at TEXT, updated_at TEXT, message_count INTEGER,"
+    " problem TEXT, indexed TEXT, UNIQUE(folder, file_id))",
+    # Keys of files whose text rows are still in the index (removed files): cleaned up by the
+    # next search, so listing never pays for deleting text.
+    "CREATE TABLE IF NOT EXISTS orphans(key INTEGER PRIMARY KEY)",
+    # remove_diacritics 0: the same matching as core.search's for open sessions.
+    "CREATE VIRTUAL TABLE IF NOT EXISTS text USING fts5(content, role UNINDEXED,"
+    " created_at UNINDEXED, tokenize='unicode61 remove_diacritics 0')",
+)
+
+Fingerprint = tuple[int, int, int, int, int]
+
+
+def cache_dir() -> Path:
+    """``$JIDO_MAGICS_CACHE_DIR``, else ``$XDG_CACHE_HOME/jido_magics``, else
+    ``~/.cache/jido_magics``."""
+    given = os.environ.get(CACHE_ENV, "").strip()
+    if given:
+        return Path(given).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME", "").strip()
+    return (Path(base) if base else Path.home() / ".cache") / "jido_magics"
+
+
+def fingerprint_of(info: os.stat_result) -> Fingerprint:
+    # ctime changes on every write, rename or chmod and cannot be set back by users.
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """What the last full verification of one file found, and the file's state then.
+
+    ``settled``: the file's ctime was well before that verification, so a later change
+    cannot share its fingerprint (timestamps are coarse: a change in the same clock tick as
+    the verification could). ``indexed``: the fingerprint whose text the index holds."""
+
+    file_id: str
+    fingerprint: Fingerprint
+    settled: bool
+    kid: str
+    sig: str
+    status: str
+    name: str | None
+    generation: int | None
+    saved_at: str | None
+    updated_at: str | None
+    message_count: int | None
+    problem: str | None
+    key: int = 0
+    indexed: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TextRow:
+    """One message found in the index."""
+
+    key: int
+    number: int
+    role: str
+    created_at: str
+    content: str
+
+
+class CacheOff(Exception):
+    """The cache failed; it is off for the rest of the kernel."""
+
+
+class Cache:
+    """The database at ``path`` (``None``: the cache is off from the start)."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._lock = threading.RLock()
+        self._db: sqlite3.Connection | None = None
+        self.off_reason: str | None = None if path is not None else "no cache folder"
+        self._folders: dict[str, int] = {}
+
+    def __repr__(self) -> str:
+        state = f"off: {self.off_reason}" if self.off_reason else "on"
+        return f"<Cache {self.path} ({state})>"
+
+    @property
+    def on(self) -> bool:
+        return self.off_reason is None
+
+    # -- opening and failing ---------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._db is not None:
+            return self._db
+        if self.off_reason is not None or self.path is None:
+            raise CacheOff(self.off_reason)
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            db = self._open()
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                raise
+            # A damaged or foreign database: derived data, so start again once.
+            for suffix in ("", "-wal", "-shm"):
+                try:
+                    os.unlink(f"{self.path}{suffix}")
+                except FileNotFoundError:
+                    pass
+            db = self._open()
+        self._db = db
+        return db
+
+    def _open(self) -> sqlite3.Connection:
+        assert self.path is not None
+        db = sqlite3.connect(self.path, timeout=2.0, isolation_level=None, check_same_thread=False)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")  # derived data: a lost commit is re-done
+            row = db.execute(
+                "SELECT value FROM meta WHERE key='schema'"
+                if _has_table(db, "meta")
+                else "SELECT NULL"
+            ).fetchone()
+            if row is not None and row[0] is not None and row[0] != str(SCHEMA):
+                raise sqlite3.DatabaseError("another schema")
+            with _transaction(db):
+                for statement in _TABLES:
+                    db.execute(statement)
+                db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA),))
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    @contextmanager
+    def _using(self) -> Iterator[sqlite3.Connection]:
+        """The connection, under the lock; any failure turns the cache off."""
+        with self._lock:
+            try:
+                yield self._connect()
+            except CacheOff:
+                raise
+            except (sqlite3.Error, OSError, ValueError, TypeError, OverflowError) as exc:
+                self.turn_off(exc)
+                raise CacheOff(self.off_reason) from None
+
+    def turn_off(self, why: BaseException | str) -> None:
+        """Stop using the cache for this kernel and say so once."""
+        with self._lock:
+            if self.off_reason is not None:
+                return
+            reason = why if isinstance(why, str) else f"{type(why).__name__}: {why}"
+            self.off_reason = reason[:120]
+            if self._db is not None:
+                try:
+                    self._db.close()
+                except sqlite3.Error:
+                    pass
+                self._db = None
+        print(
+            f"jido_magics: the session cache ({self.path}) is off for this kernel "
+            f"({self.off_reason}); listing and search still work, more slowly.",
+            file=sys.stderr,
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    # -- file metadata ---------------------------------------------------------------------
+
+    def _folder_key(self, db: sqlite3.Connection, folder: Path, ring: str) -> int:
+        """The folder's key; its rows are forgotten when the key ring changed (a file's
+        status depends on the keys it was checked with)."""
+        path = os.fspath(folder)
+        row = db.execute("SELECT key, ring FROM folders WHERE path=?", (path,)).fetchone()
+        if row is None:
+            with _transaction(db):
+                cursor = db.execute("INSERT INTO folders(path, ring) VALUES (?, ?)", (path, ring))
+            return int(cursor.lastrowid or 0)
+        key, known_ring = row
+        if known_ring != ring:
+            with _transaction(db):
+                db.execute("UPDATE files SET settled=0 WHERE folder=?", (key,))
+                db.execute("UPDATE folders SET ring=? WHERE key=?", (ring, key))
+        return int(key)
+
+    def entries(self, folder: Path, ring: str) -> dict[str, Entry]:
+        """The verified state of every file of ``folder`` the cache knows, by file id."""
+        with self._using() as db:
+            folder_key = self._folder_key(db, folder, ring)
+            rows = db.execute(
+                "SELECT file_id, dev, ino, size, mtime_ns, ctime_ns, settled, kid, sig, status,"
+                " name, generation, saved_at, updated_at, message_count, problem, key, indexed"
+                " FROM files WHERE folder=?",
+                (folder_key,),
+            ).fetchall()
+        found = {}
+        for row in rows:
+            entry = _entry(row)
+            if entry is not None:  # a row of the wrong shape is verified again
+                found[entry.file_id] = entry
+        return found
+
+    def record(
+        self, folder: Path, ring: str, entries: Iterable[Entry], gone: Iterable[str]
+    ) -> None:
+        """Store new verification results and forget files no longer in the folder."""
+        entries = list(entries)
+        gone = list(gone)
+        if not entries and not gone:
+            return
+        with self._using() as db:
+            folder_key = self._folder_key(db, folder, ring)
+            with _transaction(db):
+                for file_id in gone:
+                    db.execute(
+                        "INSERT OR IGNORE INTO orphans SELECT key FROM files"
+                        " WHERE folder=? AND file_id=? AND indexed != ''",
+                        (folder_key, file_id),
+                    )
+                    db.execute(
+                        "DELETE FROM files WHERE folder=? AND file_id=?", (folder_key, file_id)
+                    )
+                for e in entries:
+                    values = (
+                        *e.fingerprint,
+                        int(e.settled),
+                        e.kid,
+                        e.sig,
+                        e.status,
+                        e.name,
+                        e.generation,
+                        e.saved_at,
+                        e.updated_at,
+                        e.message_count,
+                        e.problem,
+                    )
+                    cursor = db.execute(
+                        "UPDATE files SET dev=?, ino=?, size=?, mtime_ns=?, ctime_ns=?, settled=?,"
+                        " kid=?, sig=?, status=?, name=?, generation=?, saved_at=?, updated_at=?,"
+                        " message_count=?, problem=? WHERE folder=? AND file_id=?",
+                        (*values, folder_key, e.file_id),
+                    )
+                    if cursor.rowcount == 0:
+                        db.execute(
+                            "INSERT INTO files(dev, ino, size, mtime_ns, ctime_ns, settled, kid,"
+                            " sig, status, name, generation, saved_at, updated_at,"
+                            " message_count, problem, folder, file_id, indexed)"
+                            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,'')",
+                            (*values, folder_key, e.file_id),
+                        )
+
+    def forget(self, folder: Path) -> None:
+        """Forget what was verified in ``folder`` (its text stays until re-indexed)."""
+        with self._using() as db, _transaction(db):
+            db.execute(
+                "UPDATE files SET settled=0 WHERE folder IN (SELECT key FROM folders WHERE path=?)",
+                (os.fspath(folder),),
+            )
+
+    # -- text ------------------------------------------------------------------------------
+
+    def index(
+        self,
+        folder: Path,
+        ring: str,
+        file_id: str,
+        fingerprint: Fingerprint,
+        messages: Iterable[tuple[str, str, str]],
+    ) -> None:
+        """Replace the indexed text of ``file_id`` by ``messages`` ((role, created_at,
+        content) in order, from a full verification of the file with ``fingerprint``)."""
+        stamp = _stamp(fingerprint)
+        with self._using() as db:
+            folder_key = self._folder_key(db, folder, ring)
+            row = db.execute(
+                "SELECT key, indexed FROM files WHERE folder=? AND file_id=?",
+                (folder_key, file_id),
+            ).fetchone()
+            if row is None:
+                return  # listed files only
+            key, indexed = row
+            base = int(key) << _NUMBER_BITS
+            with _transaction(db):
+                if indexed:
+                    _delete_text(db, int(key))
+                db.executemany(
+                    "INSERT INTO text(rowid, role, created_at, content) VALUES (?, ?, ?, ?)",
+                    (
+                        (base | number, role, created, content)
+                        for number, (role, created, content) in enumerate(messages, 1)
+                    ),
+                )
+                db.execute("UPDATE files SET indexed=? WHERE key=?", (stamp, key))
+
+    def clean(self) -> None:
+        """Delete the text of files that left their folder."""
+        with self._using() as db:
+            keys = [row[0] for row in db.execute("SELECT key FROM orphans").fetchall()]
+            for key in keys:
+                with _transaction(db):
+                    _delete_text(db, int(key))
+                    db.execute("DELETE FROM orphans WHERE key=?", (key,))
+
+    def search(self, expression: str, keys: Iterable[int], limit: int) -> list[TextRow]:
+        """The newest ``limit`` messages matching the FTS5 ``expression`` among files
+        ``keys``, newest first."""
+        wanted = sorted(set(keys))
+        if not wanted:
+            return []
+        spread = ",".join(map(str, wanted))  # integers only: nothing user-typed in SQL
+        with self._using() as db:
+            rows = db.execute(
+                "SELECT rowid, role, created_at, content FROM text WHERE text MATCH ?"
+                f" AND (rowid >> {_NUMBER_BITS}) IN ({spread})"
+                " ORDER BY created_at DESC, rowid DESC LIMIT ?",
+                (expression, limit),
+            ).fetchall()
+        found = []
+        for rowid, role, created, content in rows:
+            if type(rowid) is int and type(content) is str:
+                key, number = rowid >> _NUMBER_BITS, rowid & _NUMBER_MASK
+                found.append(TextRow(key, number, str(role), str(created), content))
+        return found
+
+
+def stamp_of(fingerprint: Fingerprint) -> str:
+    return _stamp(fingerprint)
+
+
+def _stamp(fingerprint: Fingerprint) -> str:
+    return ":".join(map(str, fingerprint))
+
+
+def _delete_text(db: sqlite3.Connection, key: int) -> None:
+    low = key << _NUMBER_BITS
+    db.execute("DELETE FROM text WHERE rowid BETWEEN ? AND ?", (low, low | _NUMBER_MASK))
+
+
+def _entry(row: tuple[Any, ...]) -> Entry | None:
+    (file_id, dev, ino, size, mtime, ctime, settled, kid, sig, status, name) = row[:11]
+    (generation, saved_at, updated_at, count, problem, key, indexed) = row[11:]
+    numbers = (dev, ino, size, mtime, ctime, settled, key)
+    texts = (file_id, kid, sig, status, indexed)
+    optional_texts = (name, saved_at, updated_at, problem)
+    if (
+        any(type(n) is not int for n in numbers)
+        or any(type(t) is not str for t in texts)
+        or any(t is not None and type(t) is not str for t in optional_texts)
+        or any(n is not None and type(n) is not int for n in (generation, count))
+    ):
+        return None
+    return Entry(
+        file_id,
+        (dev, ino, size, mtime, ctime),
+        bool(settled),
+        kid,
+        sig,
+        status,
+        name,
+        generation,
+        saved_at,
+        updated_at,
+        count,
+        problem,
+        key,
+        indexed,
+    )
+
+
+def _has_table(db: sqlite3.Connection, name: str) -> bool:
+    row = db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,))
+    return row.fetchone() is not None
+
+
+@contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+_caches: dict[Path, Cache] = {}
+_caches_lock = threading.Lock()
+
+
+def shared_cache() -> Cache:
+    """The cache of this process for the current cache folder (one per folder)."""
+    folder = cache_dir()
+    with _caches_lock:
+        cache = _caches.get(folder)
+        if cache is None:
+            cache = _caches[folder] = Cache(folder / DATABASE)
+        return cache
+
+
+def close_all() -> None:
+    """Close and forget every cache of this process (a new one opens on next use)."""
+    with _caches_lock:
+        caches = list(_caches.values())
+        _caches.clear()
+    for cache in caches:
+        cache.close()

@@ -1,0 +1,227 @@
+"""The saved sessions of a folder at the cost of one ``stat`` per file.
+
+A file whose fingerprint (device, inode, size, mtime_ns, ctime_ns) is the one its last full
+verification recorded in the cache, and whose ctime was settled before that verification, is
+listed from the cache; any other file is verified in full (see ``SessionStore.describe``)
+and the result recorded. Loading never uses this: the store verifies the chosen file.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ..core.errors import shorten
+from ..core.ids import is_valid_session_id
+from ..core.records import Caps
+from ..core.session import Session
+from .cache import Cache, CacheOff, Entry, Fingerprint, fingerprint_of, shared_cache
+from .envelope import head_fields
+from .errors import PersistenceError, display_path, io_error
+from .store import STATUS_OK, STATUS_STALE, SUFFIX, SavedSession, SessionStore
+
+#: A file changed less than this before its verification may change again within the same
+#: timestamp tick without changing its fingerprint (ext4 stamps with a clock of a few
+#: milliseconds, some file systems per second): such a result is used once, never cached.
+SETTLE_NS = 2_000_000_000
+_HEAD_BYTES = 127  # '{"jido_session":1,"kid":"<16>","sig":"<64>","payload":{'
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+
+
+class ListingChanged(PersistenceError):
+    """A file no longer holds the session a (cached) listing named."""
+
+
+def cache_for(store: SessionStore) -> Cache:
+    """The cache a store uses: its own when set (tests), else the process's."""
+    return getattr(store, "cache", None) or shared_cache()
+
+
+def key_ring_label(store: SessionStore) -> str:
+    keys = store.keys
+    return ",".join((keys.kid, *sorted(keys.kids)))
+
+
+class Listing:
+    """One pass over a folder: every session file with its status, and the cache rows."""
+
+    def __init__(self, store: SessionStore) -> None:
+        self.store = store
+        self.cache = cache_for(store)
+        self.saved: list[SavedSession] = []
+        #: Cache rows by file id for the files listed from (or just recorded in) the cache.
+        self.entries: dict[str, Entry] = {}
+        self.fingerprints: dict[str, Fingerprint] = {}
+        self._scan()
+
+    def _scan(self) -> None:
+        store = self.store
+        folder = store.folder
+        try:
+            with os.scandir(folder) as found:
+                files = [
+                    (e.name[: -len(SUFFIX)], e)
+                    for e in found
+                    if e.name.endswith(SUFFIX) and is_valid_session_id(e.name[: -len(SUFFIX)])
+                ]
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise io_error("list", folder, exc) from None
+        if not files:
+            self._record([], folder, "")
+            return
+        ring = key_ring_label(store)
+        known = self._known(folder, ring)
+        fresh: list[Entry] = []
+        for session_id, dir_entry in files:
+            path = Path(dir_entry.path)
+            try:
+                info = dir_entry.stat(follow_symlinks=False)
+            except OSError:
+                info = None
+            fingerprint = fingerprint_of(info) if info is not None else None
+            cached = known.pop(session_id, None)
+            if (
+                cached is not None
+                and cached.settled
+                and fingerprint is not None
+                and cached.fingerprint == fingerprint
+            ):
+                self.saved.append(self._from_entry(cached, path, info))
+                self.entries[session_id] = cached
+                self.fingerprints[session_id] = fingerprint
+                continue
+            head = _head(path, info)
+            described = store.describe(session_id, path)
+            self.saved.append(described)
+            if fingerprint is None:
+                continue
+            self.fingerprints[session_id] = fingerprint
+            checked_ns = time.time_ns()
+            entry = Entry(
+                session_id,
+                fingerprint,
+                fingerprint[4] < checked_ns - SETTLE_NS,
+                head[0],
+                head[1],
+                _status_to_keep(described),
+                described.name,
+                described.generation,
+                described.saved_at,
+                None,
+                described.message_count,
+                described.problem,
+                cached.key if cached is not None else 0,
+                cached.indexed if cached is not None else "",
+            )
+            fresh.append(entry)
+            self.entries[session_id] = entry
+        self.saved.sort(key=lambda s: (s.saved_at or s.modified_at, s.id), reverse=True)
+        self._record(fresh, folder, ring, gone=list(known))
+
+    def _known(self, folder: Path, ring: str) -> dict[str, Entry]:
+        try:
+            return self.cache.entries(folder, ring)
+        except CacheOff:
+            return {}
+
+    def _record(
+        self, fresh: list[Entry], folder: Path, ring: str, gone: Sequence[str] = ()
+    ) -> None:
+        if not self.cache.on:
+            return
+        try:
+            self.cache.record(folder, ring, fresh, gone)
+        except CacheOff:
+            pass
+
+    def _from_entry(self, entry: Entry, path: Path, info: os.stat_result) -> SavedSession:
+        status = entry.status
+        if status == STATUS_OK and (entry.generation or 0) < self.store.seen_generation(
+            entry.file_id
+        ):
+            status = STATUS_STALE
+        return SavedSession(
+            entry.file_id,
+            path,
+            status,
+            name=entry.name,
+            generation=entry.generation,
+            saved_at=entry.saved_at,
+            message_count=entry.message_count,
+            modified_at=_modified_at(info),
+            problem=entry.problem,
+        )
+
+
+def list_saved(store: SessionStore) -> list[SavedSession]:
+    """Every ``<id>.json`` of the store's folder with its status, newest first."""
+    return Listing(store).saved
+
+
+def load_listed(
+    store: SessionStore, session_id: str, name: str | None, *, caps: Caps | None = None
+) -> Session:
+    """Load ``session_id`` (verified in full by the store) and check it holds the session
+    the listing named ``name`` (None: chosen by its exact id)."""
+    session = store.load(session_id, caps=caps)
+    _check_name(store, session_id, name, session.name)
+    return session
+
+
+def check_listed(store: SessionStore, session_id: str, name: str | None) -> None:
+    """Verify ``session_id``'s file in full and check it holds the session the listing named
+    ``name`` (before deleting it, say)."""
+    if name is not None:
+        found = store.describe(session_id, store.path_for(session_id))
+        _check_name(store, session_id, name, found.name)
+
+
+def _check_name(
+    store: SessionStore, session_id: str, listed: str | None, found: str | None
+) -> None:
+    if listed is None or found == listed:
+        return
+    try:  # the cache was wrong (damaged, or changed by hand): verify everything next time
+        cache_for(store).forget(store.folder)
+    except CacheOff:
+        pass
+    raise ListingChanged(
+        f"{display_path(store.path_for(session_id))} no longer holds the session "
+        f"'{shorten(listed, 50)}' it was listed as: run the command again (the listing is "
+        "checked anew).",
+        store.path_for(session_id),
+    )
+
+
+def _status_to_keep(described: SavedSession) -> str:
+    """What a file's status is apart from this kernel's memory: ``stale`` depends on the
+    generations this kernel saw, so it is worked out again at each listing."""
+    return STATUS_OK if described.status == STATUS_STALE else described.status
+
+
+def _modified_at(info: os.stat_result) -> str:
+    modified = datetime.fromtimestamp(info.st_mtime, timezone.utc)
+    return modified.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _head(path: Path, info: os.stat_result | None) -> tuple[str, str]:
+    """(kid, sig) from a regular file's envelope head, or empty strings."""
+    if info is None or not stat.S_ISREG(info.st_mode):
+        return "", ""
+    try:
+        fd = os.open(path, _READ_FLAGS)
+    except OSError:
+        return "", ""
+    try:
+        head = os.read(fd, _HEAD_BYTES)
+    except OSError:
+        return "", ""
+    finally:
+        os.close(fd)
+    return head_fields(head) or ("", "")
