@@ -415,6 +415,17 @@ def _entry_text(entry: Entry) -> str:
     return "\n".join(lines)
 
 
+def page_of_message(session: Any, number: int) -> int:
+    """The page (1 = oldest) holding message ``number`` (1 = oldest kept) of ``session``."""
+    total = len(session.messages)
+    if not 1 <= number <= total:
+        raise PageOutOfRange(
+            f"Message {number} does not exist: session '{session.name}' has "
+            f"{plural(total, 'message')} (1 = the oldest kept)."
+        )
+    return (number - 1) // PAGE_SIZE + 1
+
+
 def conversation_page(session: Any, page: int | None = None) -> ConversationPage:
     """Page ``page`` (1 = oldest) of ``session``'s conversation; the newest page by default.
 

@@ -52,20 +52,27 @@ class Extension:
         )
 
     @property
-    def store(self) -> SessionStore:
-        """The store of this notebook's sessions: ``magics.sessions_dir`` when set, else the
-        folder beside the notebook (see ``persistence.location``). Made on first use."""
-        from ..persistence.keys import default_key_path
+    def sessions_folder(self) -> Path:
+        """``magics.sessions_dir`` when set, else the folder beside the notebook (see
+        ``persistence.location``)."""
         from ..persistence.location import sessions_folder
-        from ..persistence.store import SessionStore
 
         if self._stores_cwd is None:  # pinned, so %cd does not move the sessions of a kernel
             self._stores_cwd = Path.cwd()
-        folder = sessions_folder(
+        return sessions_folder(
             folder=self.magics.sessions_dir if self.magics else None,
             user_ns=getattr(self.shell, "user_ns", None),
             cwd=self._stores_cwd,
         )
+
+    @property
+    def store(self) -> SessionStore:
+        """The store of this notebook's sessions (in :attr:`sessions_folder`), made on first
+        use."""
+        from ..persistence.keys import default_key_path
+        from ..persistence.store import SessionStore
+
+        folder = self.sessions_folder
         key = (folder, default_key_path())
         store = _stores.get(key)
         if store is None:
@@ -117,6 +124,11 @@ def load(shell: Any) -> Extension:
 
     extension.autosave = Autosave(extension)
     extension.add_cleanup(extension.autosave.stop)
+    from .startup_hint import startup_hint
+
+    hint = startup_hint(extension)
+    if hint:
+        print(hint)
     return extension
 
 

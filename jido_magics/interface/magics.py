@@ -40,7 +40,7 @@ Talk to the active session with %%chat (cell) or %chat TEXT (line); see %chat?.
 
 Settings (in an IPython profile, e.g. c.SessionMagics.max_sessions = 10):
 max_sessions, max_messages, max_reasoning_steps, max_tool_calls, autosave,
-default_provider, default_model, sessions_dir.
+default_provider, default_model, sessions_dir, startup_hint.
 """
 
 
@@ -75,6 +75,9 @@ class SessionMagics(Magics):
     ).tag(config=True)
     sessions_dir = Unicode(
         "", help="Folder for saved sessions (default: beside the notebook)."
+    ).tag(config=True)
+    startup_hint = Bool(
+        True, help="At %load_ext, say how many saved sessions are beside the notebook."
     ).tag(config=True)
 
     def __init__(self, shell: Any, extension: Extension, **kwargs: Any) -> None:

@@ -301,12 +301,13 @@ class Cache:
         folder: Path,
         ring: str,
         file_id: str,
-        fingerprint: Fingerprint,
+        stamp: str,
         messages: Iterable[tuple[str, str, str]],
-    ) -> None:
+    ) -> int:
         """Replace the indexed text of ``file_id`` by ``messages`` ((role, created_at,
-        content) in order, from a full verification of the file with ``fingerprint``)."""
-        stamp = _stamp(fingerprint)
+        content) in order, from a full verification of the file); ``stamp`` is the file's
+        fingerprint then ("": index it again next time). Returns the file's key (0: the file
+        was not listed)."""
         with self._using() as db:
             folder_key = self._folder_key(db, folder, ring)
             row = db.execute(
@@ -314,7 +315,7 @@ class Cache:
                 (folder_key, file_id),
             ).fetchone()
             if row is None:
-                return  # listed files only
+                return 0
             key, indexed = row
             base = int(key) << _NUMBER_BITS
             with _transaction(db):
@@ -327,7 +328,9 @@ class Cache:
                         for number, (role, created, content) in enumerate(messages, 1)
                     ),
                 )
-                db.execute("UPDATE files SET indexed=? WHERE key=?", (stamp, key))
+                # "-": rows exist but are never current
+                db.execute("UPDATE files SET indexed=? WHERE key=?", (stamp or "-", key))
+            return int(key)
 
     def clean(self) -> None:
         """Delete the text of files that left their folder."""
@@ -361,10 +364,7 @@ class Cache:
 
 
 def stamp_of(fingerprint: Fingerprint) -> str:
-    return _stamp(fingerprint)
-
-
-def _stamp(fingerprint: Fingerprint) -> str:
+    """The fingerprint as one string (the form ``SessionStore`` gives a file it read)."""
     return ":".join(map(str, fingerprint))
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ...core.branching import fork_note
-from ...core.transcript import ConversationPage, conversation_page
+from ...core.errors import JidoError
+from ...core.transcript import ConversationPage, conversation_page, page_of_message
 from ..parsing import CommandParser
 from . import Command
 
@@ -19,11 +20,17 @@ if TYPE_CHECKING:
 def _configure_show(parser: CommandParser) -> None:
     parser.add_argument("target", nargs="?")
     parser.add_argument("--page", type=int)
+    parser.add_argument("--at", type=int)
 
 
 def _run_show(ext: Extension, args: argparse.Namespace) -> ConversationPage:
     session = ext.registry.get(args.target)
-    page = conversation_page(session, args.page)
+    number = args.page
+    if args.at is not None:
+        if args.page is not None:
+            raise JidoError("%session show: give --page or --at, not both.")
+        number = page_of_message(session, args.at)
+    page = conversation_page(session, number)
     if session.parent is not None and session.parent.name is None:  # a resumed fork
         names = {s.id: s.name for s in ext.registry.sessions}
         page = replace(page, snapshot=replace(page.snapshot, fork=fork_note(session, names)))
@@ -65,11 +72,14 @@ def _run_export(ext: Extension, args: argparse.Namespace) -> None:
 COMMANDS = [
     Command(
         "show",
-        "[TARGET] [--page N]",
+        "[TARGET] [--page N] [--at N]",
         "show the conversation as Markdown, 50 messages a page (1 = oldest; default newest)",
         _configure_show,
         _run_show,
-        details="Reasoning steps and tool calls are folded; dropped messages are counted.",
+        details=(
+            "Reasoning steps and tool calls are folded; dropped messages are counted.\n"
+            "--at N: the page holding message N (1 = oldest kept), as search numbers them."
+        ),
     ),
     Command(
         "export",

@@ -1,0 +1,114 @@
+"""``%session search``: words and "quoted phrases" in open and saved conversations."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ...core.errors import JidoError, SessionNotFound, shorten
+from ...core.search import Hit, newest_first, parse_words, search_sessions
+from ...core.transcript import plural
+from ..parsing import CommandParser
+from ..text_table import TextTable
+from . import Command
+
+if TYPE_CHECKING:
+    from ..extension import Extension
+
+DEFAULT_LIMIT = 20
+
+
+@dataclass(frozen=True, repr=False)  # the table is its repr
+class SearchResults(TextTable):
+    """What ``%session search`` returns: the hits, newest first, as a table."""
+
+    query: str
+    rows: tuple[tuple[str, ...], ...]
+    hits: tuple[Hit, ...]
+    searched: str
+
+    HEADERS = ("session", "msg", "role", "time (UTC)", "text")
+
+    @classmethod
+    def of(cls, query: str, hits: list[Hit], searched: str) -> SearchResults:
+        rows = tuple(
+            (
+                shorten(hit.session_name, 30) + ("" if hit.open else " (saved)"),
+                str(hit.number),
+                hit.role,
+                hit.created_at[:16].replace("T", " "),
+                hit.snippet,
+            )
+            for hit in hits
+        )
+        return cls(query, rows, tuple(hits), searched)
+
+    def empty_text(self) -> str:
+        return f"No message matches '{shorten(self.query, 40)}' in {self.searched}."
+
+
+def _configure(parser: CommandParser) -> None:
+    parser.add_argument("query", nargs="*")
+    parser.add_argument("--session", dest="target")
+    parser.add_argument("--open", dest="open_only", action="store_true")
+    parser.add_argument("--limit", type=int, default=DEFAULT_LIMIT)
+
+
+def _run(ext: Extension, args: argparse.Namespace) -> SearchResults:
+    query = parse_words(args.query)
+    text = query.text
+    if args.limit < 1:
+        raise JidoError(f"--limit must be at least 1, not {args.limit}.")
+    registry = ext.registry
+    open_sessions = list(registry.sessions)
+    only_saved: str | None = None
+    if args.target is not None:
+        try:
+            open_sessions = [registry.get(args.target)]
+        except SessionNotFound:
+            if args.open_only:
+                raise
+            from ...persistence.errors import NoSavedSession
+            from .store import find_saved
+
+            open_sessions = []
+            try:
+                only_saved = find_saved(ext.store, args.target)
+            except NoSavedSession:
+                raise SessionNotFound(
+                    f"No open or saved session matches '{shorten(args.target, 40)}': "
+                    "%session list and %session resume list them."
+                ) from None
+    hits = search_sessions(open_sessions, query, args.limit)
+    searched = plural(len(open_sessions), "open session")
+    if not args.open_only and (args.target is None or only_saved is not None):
+        from ...persistence.saved_search import search_saved
+
+        skip = {s.id for s in registry.sessions}  # their open copy is the newer one
+        saved = search_saved(ext.store, query, args.limit, skip=skip, only=only_saved)
+        hits = newest_first([*hits, *saved], args.limit)
+        searched = (
+            "that saved session"
+            if only_saved is not None
+            else f"{searched} and this notebook's saved sessions"
+        )
+    elif args.target is not None:
+        searched = "that session"
+    return SearchResults.of(text, hits, searched)
+
+
+COMMANDS = [
+    Command(
+        "search",
+        "QUERY [--session TARGET] [--open] [--limit N]",
+        'find messages in open and saved sessions: words, "quoted phrases", newest first',
+        _configure,
+        _run,
+        details=(
+            "Case is ignored; punctuation and search operators are plain text.\n"
+            f"--open: open sessions only. Default --limit {DEFAULT_LIMIT}.\n"
+            "Go to a hit: %session show TARGET --at N (resume a saved one first)."
+        ),
+    ),
+]
