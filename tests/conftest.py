@@ -9,18 +9,18 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def cache_folder(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Path]:
-    """A fresh cache folder per test (never the user's), its database closed afterwards."""
+def cache_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A fresh cache folder per test (never the user's), its database closed afterwards.
+    Its own patch: a test's ``monkeypatch.undo()`` leaves it in place."""
     from jido_magics.persistence import cache
 
     folder = tmp_path_factory.mktemp("cache")
-    monkeypatch.setenv(cache.CACHE_ENV, str(folder))
-    try:
-        yield folder
-    finally:
-        cache.close_all()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(cache.CACHE_ENV, str(folder))
+        try:
+            yield folder
+        finally:
+            cache.close_all()
 
 
 @pytest.fixture(scope="session")

@@ -18,8 +18,8 @@ from types import ModuleType
 import pytest
 
 PERF_DIR = Path(__file__).resolve().parent.parent / "perf_notebooks"
-NOTEBOOKS = ("session_switching", "memory", "persistence", "startup")
-MEASURES = ("pk.time_", "pk.measure_", "time_switching(")
+NOTEBOOKS = ("session_switching", "memory", "persistence", "startup", "saved_folder")
+MEASURES = ("pk.time_", "pk.measure_", "time_switching(", "fk.measure(")
 
 
 def _perfkit() -> ModuleType:

@@ -249,3 +249,30 @@ def test_startup_hint(ipython_shell, workdir, capsys) -> None:
         assert _load_in(ipython_shell, workdir, capsys) == ""
     finally:
         del ipython_shell.config.SessionMagics["startup_hint"]
+
+
+@pytest.mark.parametrize("few", [1, 2000])
+def test_frequent_and_rare_words_give_the_same_newest_hits(
+    shell, registry, monkeypatch, few
+) -> None:
+    """Interleaved sessions: a frequent word (searched file by file) and a rare one (sorted
+    at once) both give the globally newest hits."""
+    monkeypatch.setattr(cache_module, "_FEW", few)
+    sessions = [Session(name) for name in ("one", "two", "three")]
+    for i in range(30):
+        sessions[(i * 7) % 3].add_message("user", f"common word number {i}")
+    store = registry_store(shell)
+    for session in sessions:
+        store.save(session)
+    found = shell.run_line_magic("session", "search common --limit 7")
+    expected = sorted(
+        ((m.created_at, s.name, n) for s in sessions for n, m in enumerate(s.messages, 1)),
+        reverse=True,
+    )[:7]
+    assert [(h.created_at, h.session_name, h.number) for h in found.hits] == expected
+
+
+def registry_store(shell):  # type: ignore[no-untyped-def]
+    from jido_magics.interface.extension import extension_for
+
+    return extension_for(shell).store

@@ -11,11 +11,12 @@ then verify every file as before.
 
 from __future__ import annotations
 
+import heapq
 import os
 import sqlite3
 import sys
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,10 +24,13 @@ from typing import Any
 
 CACHE_ENV = "JIDO_MAGICS_CACHE_DIR"
 DATABASE = "sessions.sqlite3"
-SCHEMA = 1
+SCHEMA = 2
 #: Message numbers live in the low bits of a text row's rowid, the file's key above them.
 _NUMBER_BITS = 32
 _NUMBER_MASK = (1 << _NUMBER_BITS) - 1
+#: A word in at most this many messages is sorted by time at once; a more frequent one is
+#: searched file by file, newest first, stopping when older files cannot hold a newer hit.
+_FEW = 2000
 
 _TABLES = (
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -36,7 +40,7 @@ _TABLES = (
     " file_id TEXT NOT NULL, dev INTEGER, ino INTEGER, size INTEGER, mtime_ns INTEGER,"
     " ctime_ns INTEGER, settled INTEGER, kid TEXT, sig TEXT, status TEXT, name TEXT,"
     " generation INTEGER, saved_at TEXT, updated_at TEXT, message_count INTEGER,"
-    " problem TEXT, indexed TEXT, UNIQUE(folder, file_id))",
+    " problem TEXT, modified_at TEXT, indexed TEXT, UNIQUE(folder, file_id))",
     # Keys of files whose text rows are still in the index (removed files): cleaned up by the
     # next search, so listing never pays for deleting text.
     "CREATE TABLE IF NOT EXISTS orphans(key INTEGER PRIMARY KEY)",
@@ -83,6 +87,7 @@ class Entry:
     updated_at: str | None
     message_count: int | None
     problem: str | None
+    modified_at: str = ""
     key: int = 0
     indexed: str = ""
 
@@ -226,7 +231,8 @@ class Cache:
             folder_key = self._folder_key(db, folder, ring)
             rows = db.execute(
                 "SELECT file_id, dev, ino, size, mtime_ns, ctime_ns, settled, kid, sig, status,"
-                " name, generation, saved_at, updated_at, message_count, problem, key, indexed"
+                " name, generation, saved_at, updated_at, message_count, problem, modified_at, key,"
+                " indexed"
                 " FROM files WHERE folder=?",
                 (folder_key,),
             ).fetchall()
@@ -270,19 +276,20 @@ class Cache:
                         e.updated_at,
                         e.message_count,
                         e.problem,
+                        e.modified_at,
                     )
                     cursor = db.execute(
                         "UPDATE files SET dev=?, ino=?, size=?, mtime_ns=?, ctime_ns=?, settled=?,"
                         " kid=?, sig=?, status=?, name=?, generation=?, saved_at=?, updated_at=?,"
-                        " message_count=?, problem=? WHERE folder=? AND file_id=?",
+                        " message_count=?, problem=?, modified_at=? WHERE folder=? AND file_id=?",
                         (*values, folder_key, e.file_id),
                     )
                     if cursor.rowcount == 0:
                         db.execute(
                             "INSERT INTO files(dev, ino, size, mtime_ns, ctime_ns, settled, kid,"
                             " sig, status, name, generation, saved_at, updated_at,"
-                            " message_count, problem, folder, file_id, indexed)"
-                            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,'')",
+                            " message_count, problem, modified_at, folder, file_id, indexed)"
+                            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,'')",
                             (*values, folder_key, e.file_id),
                         )
 
@@ -341,26 +348,65 @@ class Cache:
                     _delete_text(db, int(key))
                     db.execute("DELETE FROM orphans WHERE key=?", (key,))
 
-    def search(self, expression: str, keys: Iterable[int], limit: int) -> list[TextRow]:
-        """The newest ``limit`` messages matching the FTS5 ``expression`` among files
-        ``keys``, newest first."""
-        wanted = sorted(set(keys))
-        if not wanted:
+    def search(
+        self, expression: str, files: Sequence[tuple[int, str]], limit: int
+    ) -> list[TextRow]:
+        """The newest ``limit`` messages matching the FTS5 ``expression`` among ``files``
+        ((key, a time no message of the file is newer than), newest first), newest first."""
+        if not files:
             return []
-        spread = ",".join(map(str, wanted))  # integers only: nothing user-typed in SQL
+        wanted = {key for key, _ in files}
         with self._using() as db:
-            rows = db.execute(
-                "SELECT rowid, role, created_at, content FROM text WHERE text MATCH ?"
-                f" AND (rowid >> {_NUMBER_BITS}) IN ({spread})"
-                " ORDER BY created_at DESC, rowid DESC LIMIT ?",
-                (expression, limit),
+            # Rowids alone come from the index, without reading any message.
+            found = db.execute(
+                "SELECT rowid FROM text WHERE text MATCH ? LIMIT ?", (expression, _FEW + 1)
             ).fetchall()
-        found = []
-        for rowid, role, created, content in rows:
-            if type(rowid) is int and type(content) is str:
+            if len(found) <= _FEW:
+                rowids = [r for (r,) in found if r >> _NUMBER_BITS in wanted]
+                times = _times(db, rowids)
+            else:  # a frequent word: file by file, newest first, until older files cannot win
+                times = []
+                for key, newest in files:
+                    if len(times) >= limit and newest < heapq.nlargest(limit, times)[-1][0]:
+                        break
+                    low = key << _NUMBER_BITS
+                    times += db.execute(
+                        "SELECT created_at, rowid FROM text WHERE text MATCH ?"
+                        " AND rowid BETWEEN ? AND ? ORDER BY rowid DESC LIMIT ?",
+                        (expression, low, low | _NUMBER_MASK, limit),
+                    ).fetchall()
+            best = [rowid for _, rowid in heapq.nlargest(limit, times)]
+            rows = _rows(db, best)
+        by_rowid = {row[0]: row for row in rows}
+        found_rows = []
+        for rowid in best:
+            row = by_rowid.get(rowid)
+            if row is None:
+                continue
+            _, role, created, content = row
+            if type(content) is str and type(created) is str and type(role) is str:
                 key, number = rowid >> _NUMBER_BITS, rowid & _NUMBER_MASK
-                found.append(TextRow(key, number, str(role), str(created), content))
-        return found
+                found_rows.append(TextRow(key, number, role, created, content))
+        return found_rows
+
+
+def _times(db: sqlite3.Connection, rowids: list[int]) -> list[tuple[str, int]]:
+    found: list[tuple[str, int]] = []
+    for start in range(0, len(rowids), 500):
+        chunk = ",".join(map(str, rowids[start : start + 500]))  # integers: nothing typed
+        found += db.execute(
+            f"SELECT created_at, rowid FROM text WHERE rowid IN ({chunk})"
+        ).fetchall()
+    return [(t, r) for t, r in found if type(t) is str]
+
+
+def _rows(db: sqlite3.Connection, rowids: list[int]) -> list[tuple[Any, ...]]:
+    if not rowids:
+        return []
+    listed = ",".join(map(str, rowids))
+    return db.execute(
+        f"SELECT rowid, role, created_at, content FROM text WHERE rowid IN ({listed})"
+    ).fetchall()
 
 
 def stamp_of(fingerprint: Fingerprint) -> str:
@@ -374,21 +420,31 @@ def _delete_text(db: sqlite3.Connection, key: int) -> None:
 
 
 def _entry(row: tuple[Any, ...]) -> Entry | None:
-    (file_id, dev, ino, size, mtime, ctime, settled, kid, sig, status, name) = row[:11]
-    (generation, saved_at, updated_at, count, problem, key, indexed) = row[11:]
-    numbers = (dev, ino, size, mtime, ctime, settled, key)
-    texts = (file_id, kid, sig, status, indexed)
-    optional_texts = (name, saved_at, updated_at, problem)
-    if (
-        any(type(n) is not int for n in numbers)
-        or any(type(t) is not str for t in texts)
-        or any(t is not None and type(t) is not str for t in optional_texts)
-        or any(n is not None and type(n) is not int for n in (generation, count))
-    ):
+    """A row as an :class:`Entry`, or None when a value has the wrong type (a damaged or
+    hand-edited database: that file is verified again)."""
+    file_id, dev, ino, size, mtime, ctime, settled, kid, sig, status, name = row[:11]
+    generation, saved_at, updated_at, count, problem, modified_at, key, indexed = row[11:]
+    try:
+        fingerprint = (dev + 0, ino + 0, size + 0, mtime + 0, ctime + 0)  # ints (or floats)
+        if (
+            type(key) is not int
+            or type(settled) is not int
+            or not (type(file_id) is type(kid) is type(sig) is type(status) is str)
+            or not (type(modified_at) is type(indexed) is str)
+            or not all(type(n) is int for n in fingerprint)
+            or (name is not None and type(name) is not str)
+            or (saved_at is not None and type(saved_at) is not str)
+            or (updated_at is not None and type(updated_at) is not str)
+            or (problem is not None and type(problem) is not str)
+            or (generation is not None and type(generation) is not int)
+            or (count is not None and type(count) is not int)
+        ):
+            return None
+    except TypeError:
         return None
     return Entry(
         file_id,
-        (dev, ino, size, mtime, ctime),
+        fingerprint,
         bool(settled),
         kid,
         sig,
@@ -399,6 +455,7 @@ def _entry(row: tuple[Any, ...]) -> Entry | None:
         updated_at,
         count,
         problem,
+        modified_at,
         key,
         indexed,
     )

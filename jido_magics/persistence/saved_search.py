@@ -62,7 +62,12 @@ def _from_index(
         if key:
             by_key[key] = item
     hits = []
-    for row in cache.search(query.fts, by_key, limit):
+    files = sorted(
+        ((key, item.saved_at or "") for key, item in by_key.items()),
+        key=lambda pair: pair[1],
+        reverse=True,
+    )
+    for row in cache.search(query.fts, files, limit):
         item = by_key[row.key]
         spans = query.spans(row.content)
         hits.append(
