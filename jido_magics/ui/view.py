@@ -118,6 +118,8 @@ class SessionView(ConversationActions):
         self._closed = False
         self._stream = Throttle(self._render, interval, clock=clock, schedule=schedule)
         self._warmer = Prewarmer(self._warm) if prewarm else None
+        #: The search box below the view (``ui.search_box``), when the extension adds one.
+        self.search_box: Any = None
 
         self.tabs = widgets.ToggleButtons(
             options=[], style={"button_width": "auto"}, tooltip="Switch session"
@@ -241,6 +243,14 @@ class SessionView(ConversationActions):
         self._offset = (
             None if following >= newest_offset(self._shown_total, self._page_size) else following
         )
+        self._render_now()
+
+    def show_message(self, number: int) -> None:
+        """Show the page holding message ``number`` (1 = oldest kept) of the shown session:
+        pages of ``page_size`` counted from the oldest, as ``%session show --at`` has them."""
+        offset = (max(number, 1) - 1) // self._page_size * self._page_size
+        total = len(self._session.messages) if self._session is not None else 0
+        self._offset = None if offset >= newest_offset(total, self._page_size) else offset
         self._render_now()
 
     def new_session(self) -> Session | None:

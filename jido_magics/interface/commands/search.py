@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ...core.errors import JidoError, SessionNotFound, shorten
-from ...core.search import Hit, newest_first, parse_words, search_sessions
+from ...core.search import Hit, Query, newest_first, parse_words, search_sessions
 from ...core.transcript import plural
 from ..parsing import CommandParser
 from ..text_table import TextTable
@@ -57,45 +57,65 @@ def _configure(parser: CommandParser) -> None:
 
 def _run(ext: Extension, args: argparse.Namespace) -> SearchResults:
     query = parse_words(args.query)
-    text = query.text
-    if args.limit < 1:
-        raise JidoError(f"--limit must be at least 1, not {args.limit}.")
+    hits, searched = find_hits(
+        ext, query, limit=args.limit, target=args.target, open_only=args.open_only
+    )
+    return SearchResults.of(query.text, hits, searched)
+
+
+def find_hits(
+    ext: Extension,
+    query: Query,
+    *,
+    limit: int = DEFAULT_LIMIT,
+    target: str | None = None,
+    open_only: bool = False,
+) -> tuple[list[Hit], str]:
+    """The newest ``limit`` hits of ``query`` in the open sessions and this notebook's saved
+    ones (``target``: only that session, open or saved; ``open_only``: open ones only), and
+    what was searched, for the sentence when nothing matched."""
+    if limit < 1:
+        raise JidoError(f"--limit must be at least 1, not {limit}.")
     registry = ext.registry
     open_sessions = list(registry.sessions)
     only_saved: str | None = None
-    if args.target is not None:
+    if target is not None:
         try:
-            open_sessions = [registry.get(args.target)]
+            open_sessions = [registry.get(target)]
         except SessionNotFound:
-            if args.open_only:
+            if open_only:
                 raise
-            from ...persistence.errors import NoSavedSession
-            from .store import find_saved
-
             open_sessions = []
-            try:
-                only_saved = find_saved(ext.store, args.target)
-            except NoSavedSession:
-                raise SessionNotFound(
-                    f"No open or saved session matches '{shorten(args.target, 40)}': "
-                    "%session list and %session resume list them."
-                ) from None
-    hits = search_sessions(open_sessions, query, args.limit)
+            only_saved = _saved_target(ext, target)
+    hits = search_sessions(open_sessions, query, limit)
     searched = plural(len(open_sessions), "open session")
-    if not args.open_only and (args.target is None or only_saved is not None):
+    if not open_only and (target is None or only_saved is not None):
         from ...persistence.saved_search import search_saved
 
         skip = {s.id for s in registry.sessions}  # their open copy is the newer one
-        saved = search_saved(ext.store, query, args.limit, skip=skip, only=only_saved)
-        hits = newest_first([*hits, *saved], args.limit)
+        saved = search_saved(ext.store, query, limit, skip=skip, only=only_saved)
+        hits = newest_first([*hits, *saved], limit)
         searched = (
             "that saved session"
             if only_saved is not None
             else f"{searched} and this notebook's saved sessions"
         )
-    elif args.target is not None:
+    elif target is not None:
         searched = "that session"
-    return SearchResults.of(text, hits, searched)
+    return hits, searched
+
+
+def _saved_target(ext: Extension, target: str) -> str:
+    from ...persistence.errors import NoSavedSession
+    from .store import find_saved
+
+    try:
+        return find_saved(ext.store, target)
+    except NoSavedSession:
+        raise SessionNotFound(
+            f"No open or saved session matches '{shorten(target, 40)}': "
+            "%session list and %session resume list them."
+        ) from None
 
 
 COMMANDS = [

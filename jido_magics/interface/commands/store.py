@@ -200,14 +200,27 @@ def _run_resume(ext: Extension, args: argparse.Namespace) -> SavedListing | None
     store = ext.store
     if args.target is None:
         return SavedListing.of(store, ext)
+    session, was_open = open_saved(ext, *_find_saved(store, args.target))
+    if was_open:
+        print(f"Session '{session.name}' is already open; it is now active.")
+        return None
+    count = len(session.messages)
+    print(
+        f"Resumed '{session.name}' ({session.id}, {count} message{'s' * (count != 1)}, "
+        f"generation {session.generation}), now active."
+    )
+    return None
+
+
+def open_saved(ext: Extension, session_id: str, listed_name: str | None) -> tuple[Session, bool]:
+    """Activate saved session ``session_id``: the open one when it is open (True), else
+    loaded, verified as the session listed as ``listed_name``, and added (False)."""
     registry = ext.registry
-    session_id, listed_name = _find_saved(store, args.target)
     open_session = registry.find_by_id(session_id)
     if open_session is not None:
         registry.switch(open_session.id)
-        print(f"Session '{open_session.name}' is already open; it is now active.")
-        return None
-    session = load_listed(store, session_id, listed_name, caps=registry.caps)
+        return open_session, True
+    session = load_listed(ext.store, session_id, listed_name, caps=registry.caps)
     try:
         registry.add(session)
     except DuplicateName:
@@ -215,12 +228,7 @@ def _run_resume(ext: Extension, args: argparse.Namespace) -> SavedListing | None
             f"Another open session is named '{shorten(session.name, 50)}': rename it "
             f"(%session rename NEW_NAME --session {session.name!r}) before resuming this one."
         ) from None
-    count = len(session.messages)
-    print(
-        f"Resumed '{session.name}' ({session.id}, {count} message{'s' * (count != 1)}, "
-        f"generation {session.generation}), now active."
-    )
-    return None
+    return session, False
 
 
 # -- delete, trust, where ----------------------------------------------------------------------

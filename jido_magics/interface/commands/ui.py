@@ -9,7 +9,9 @@ from . import Command
 from .store import set_aside_note
 
 if TYPE_CHECKING:
+    from ...core.search import Hit
     from ...core.session import Session
+    from ...ui.search_box import SearchBox
     from ...ui.view import SessionView
     from ..extension import Extension
 
@@ -26,9 +28,28 @@ def session_view(ext: Extension) -> SessionView:
             save=lambda session: _save(ext, session),
             namespace=getattr(ext.shell, "user_ns", None),
         )
+        view.search_box = _search_box(ext, view)
         ext.session_view = view
         ext.add_cleanup(view.close)
     return view
+
+
+def _search_box(ext: Extension, view: SessionView) -> SearchBox:
+    """The widget's search box, below the view: the search of ``%session search``."""
+    from ...core.search import parse_query
+    from ...ui.search_box import SearchBox
+    from .search import find_hits
+    from .store import open_saved
+
+    def open_hit(hit: Hit) -> Session:
+        if not hit.open or ext.registry.find_by_id(hit.session_id) is None:
+            return open_saved(ext, hit.session_id, hit.session_name)[0]
+        ext.registry.switch(hit.session_id)
+        return ext.registry.get(hit.session_id)
+
+    box = SearchBox(view, lambda text: find_hits(ext, parse_query(text))[0], open_hit)
+    view.widget.children = (*view.widget.children, box.widget)
+    return box
 
 
 def _save(ext: Extension, session: Session) -> str | None:
