@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import fields
-from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -74,20 +72,7 @@ _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z")
 # (one line per stamp: the count of newlines must match, so no stamp can hide one).
 _UTC_NOW_SHAPE = b"0000-00-00T00:00:00.000000Z\n"
 _DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
-_MESSAGE_FIELDS = (
-    "id",
-    "role",
-    "content",
-    "created_at",
-    "model",
-    "usage",
-    "tool_call_id",
-    "status",
-)
-_USAGE_FIELDS = ("input_tokens", "output_tokens", "cost_usd")
 _DEFAULT_CAPS = Caps()
-#: Records the fast message pass makes at a time (see _messages_fast).
-_CHUNK = 4096
 
 
 def encode(session: Session, generation: int, saved_at: str) -> tuple[bytes, int]:
@@ -309,139 +294,10 @@ def _list(data: dict[str, Any], key: str) -> list[Any]:
 
 
 def _messages(items: list[Any]) -> list[Message]:
-    # The hot loop of a load (up to 1000 messages). The fast path accepts only what the checked
-    # path accepts and builds equal records; on anything unusual it gives up and the checked
-    # path runs from the start, so errors (and which message they name) stay the same.
-    built = _messages_fast(items)
-    return built if built is not None else _messages_checked(items)
+    """The records of a message list, or :class:`_Invalid` naming the first bad message.
 
-
-#: The records built without their ``__init__``: a new field or a ``__post_init__`` must be
-#: handled in :func:`_messages_fast` first (they would be skipped silently). ``Usage``'s
-#: ``__post_init__`` only clamps counts to ``0..MAX_COUNT``, which the fast path requires.
-if (
-    tuple(f.name for f in fields(Message)) != _MESSAGE_FIELDS
-    or hasattr(Message, "__post_init__")
-    or tuple(f.name for f in fields(Usage)) != _USAGE_FIELDS
-):  # pragma: no cover - guards a change in core.records
-    raise ImportError("codec._messages_fast does not match core.records.Message")
-
-
-def _messages_fast(
-    items: list[Any], *, _new: Any = object.__new__, _message: type = Message
-) -> list[Message] | None:
-    """The records of a well-formed message list, or None for anything else.
-
-    Every check of :func:`_messages_checked` is made, in one pass, on each item: a dict of
-    exactly the 8 fields, text where text is due, a known role and status, a valid usage;
-    times together at the end. Records get their slots set directly (``object.__new__``):
-    a validated value needs no ``__init__`` call, which cost a third of the loop.
-    """
-    stamps: list[str] = []
-    stamp = stamps.append
-    keys = _parser_keys(items[0] if items else None, _MESSAGE_FIELDS)
-    built: list[Message] = []
-    # Records are made a chunk at a time (in C), then filled: no call and no append per
-    # message. Chunks bound what a hostile list (millions of bad items) makes before the first
-    # bad one is seen. Records are only returned once every one is filled and checked.
-    for start in range(0, len(items), _CHUNK):
-        chunk = items[start : start + _CHUNK]
-        made = list(map(_new, repeat(_message, len(chunk))))
-        if not _fill_messages(chunk, made, keys, stamp):
-            return None
-        built += made
-    try:  # a time that is not text makes join raise
-        if not _all_utc_now_form(stamps):
-            return None
-    except TypeError:
-        return None
-    return built
-
-
-def _fill_messages(
-    items: list[Any],
-    made: list[Message],
-    keys: tuple[str, ...],
-    stamp: Any,
-    *,
-    _dict: type = dict,  # bound as defaults: locals are the fastest names in the loop
-    _str: type = str,
-    _int: type = int,
-    _max: int = MAX_COUNT,
-    _new: Any = object.__new__,
-    _roles: tuple[str, ...] = ROLES,
-    _statuses: tuple[str, ...] = MESSAGE_STATUSES,
-) -> bool:
-    """Fill ``made[i]`` from ``items[i]`` for each item; False at the first item that is not
-    a well-formed message. ``stamp`` collects the times, checked by the caller."""
-    k_id, k_role, k_content, k_created_at, k_model, k_usage, k_tool_call_id, k_status = keys
-    k_input, k_output, _ = _USAGE_FIELDS
-    try:
-        for item, message in zip(items, made, strict=True):
-            if type(item) is not _dict or len(item) != 8:
-                return False
-            # A missing field raises KeyError: with 8 fields all found, the set is exact.
-            message_id = item[k_id]
-            content = item[k_content]
-            model = item[k_model]
-            tool_call_id = item[k_tool_call_id]
-            usage = item[k_usage]
-            if (
-                type(message_id) is not _str
-                or type(content) is not _str
-                or (model is not None and type(model) is not _str)
-                or (tool_call_id is not None and type(tool_call_id) is not _str)
-            ):
-                return False
-            if usage is not None:
-                if type(usage) is not _dict or len(usage) != 2:
-                    return False
-                input_tokens = usage[k_input]
-                output_tokens = usage[k_output]
-                if (
-                    type(input_tokens) is not _int
-                    or type(output_tokens) is not _int
-                    or not 0 <= input_tokens <= _max
-                    or not 0 <= output_tokens <= _max
-                ):
-                    return False
-                usage = _new(Usage)
-                usage.input_tokens = input_tokens
-                usage.output_tokens = output_tokens
-                usage.cost_usd = None  # a usage with a cost has 3 keys: the checked path
-            # The parsed strings are kept: swapping in the shared constants cost more (hash,
-            # then free 2000 strings) than the loop saved.
-            role = item[k_role]
-            status = item[k_status]
-            if role not in _roles or status not in _statuses:
-                return False
-            message.id = message_id
-            message.role = role
-            message.content = content
-            message.created_at = created_at = item[k_created_at]
-            message.model = model
-            message.usage = usage
-            message.tool_call_id = tool_call_id
-            message.status = status
-            stamp(created_at)
-    except (KeyError, TypeError):
-        return False
-    return True
-
-
-def _parser_keys(sample: Any, names: tuple[str, ...]) -> tuple[str, ...]:
-    """``names``, each replaced by the equal key object of ``sample`` (a dict the parser made)
-    when it has one. orjson hands every dict of a payload the same key objects, and a dict
-    lookup with the very object skips comparing strings: a fifth of the loop above. Lookups
-    find the same entries either way (keys are compared by value when not the same object)."""
-    if type(sample) is not dict or len(sample) != len(names):
-        return names
-    own = {key: key for key in sample}
-    return tuple(own.get(name, name) for name in names)
-
-
-def _messages_checked(items: list[Any]) -> list[Message]:
-    """The records of a message list, or :class:`_Invalid` naming the first bad message."""
+    The hot loop of a load (up to 1000 messages), kept plain: one pass of type checks and one
+    ``Message`` per item."""
     # Times are checked together at the end (see _first_bad_time), and any earlier bad time
     # is reported first, as an item-by-item check would.
     built: list[Message] = []

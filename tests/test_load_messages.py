@@ -1,11 +1,13 @@
-"""The fast message pass of a load gives exactly what the checked pass gives: the same records
-for a good list, and for a bad one it gives up so the checked pass names the same message. Also:
-loaded sessions share no mutable record, and the in-place canonical comparison refuses every
-re-encoding of a signed payload, same-length ones included."""
+"""The message list of a load is checked in one plain pass: a good list gives equal records,
+and a bad one is refused naming its first bad message, as an independent reading of the schema
+(DESIGN §3) expects. Also: loaded sessions share no mutable record, and the in-place
+canonical comparison refuses every re-encoding of a signed payload, same-length ones
+included."""
 
 from __future__ import annotations
 
-from dataclasses import fields
+import math
+import re
 from pathlib import Path
 
 import orjson
@@ -15,51 +17,88 @@ from hypothesis import strategies as st
 from reliability import one_line, plain_of, sign, sign_plain, small_session
 
 from jido_magics.core import Session, Usage
-from jido_magics.core.records import Message
+from jido_magics.core.records import MAX_COUNT, MESSAGE_STATUSES, ROLES
 from jido_magics.persistence import InvalidPayload, KeyRing, SessionStore, codec
 
 KEY = bytes(range(32))
 FIELDS = ("id", "role", "content", "created_at", "model", "usage", "tool_call_id", "status")
+# The record times' pattern (the codec's: any Unicode digit; top-level times are stricter).
+TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z")
 
 
 def good_items(count: int = 6) -> list[dict]:
-    s = Session("fast")
+    s = Session("plain")
     for i in range(count):
         s.add_message("user" if i % 2 == 0 else "assistant", f'm{i} «ü» "q" \n')
     s.add_message("assistant", "with usage", model="m", usage=Usage(3, 4), status="error")
     s.add_message("tool", "out", tool_call_id="c1", status="interrupted")
+    s.add_message("assistant", "priced", usage=Usage(1, 2, 0.5), status="superseded")
     return orjson.loads(orjson.dumps([m.to_dict() for m in s.messages]))
 
 
-def outcome(fn, items):
-    """What ``fn(items)`` gives: ("ok", records as dicts) or ("error", its message)."""
+def _count(value: object) -> bool:
+    return type(value) is int and 0 <= value <= MAX_COUNT
+
+
+def _usage_ok(value: object) -> bool:
+    if value is None:
+        return True
+    if type(value) is not dict:
+        return False
+    keys = set(value)
+    if keys == {"input_tokens", "output_tokens", "cost_usd"}:
+        cost = value["cost_usd"]
+        if type(cost) is not float or not 0 <= cost < math.inf:
+            return False
+    elif keys != {"input_tokens", "output_tokens"}:
+        return False
+    return _count(value["input_tokens"]) and _count(value["output_tokens"])
+
+
+def _message_ok(item: object) -> bool:
+    return (
+        type(item) is dict
+        and set(item) == set(FIELDS)
+        and type(item["id"]) is str
+        and type(item["role"]) is str
+        and item["role"] in ROLES
+        and type(item["content"]) is str
+        and type(item["created_at"]) is str
+        and TIME.fullmatch(item["created_at"]) is not None
+        and (item["model"] is None or type(item["model"]) is str)
+        and (item["tool_call_id"] is None or type(item["tool_call_id"]) is str)
+        and type(item["status"]) is str
+        and item["status"] in MESSAGE_STATUSES
+        and _usage_ok(item["usage"])
+    )
+
+
+def expected(items: list) -> int | None:
+    """Index of the first message the schema refuses, or None."""
+    return next((i for i, item in enumerate(items) if not _message_ok(item)), None)
+
+
+def check(items: list) -> None:
+    """``codec._messages`` accepts exactly what the schema accepts, with equal records, and
+    otherwise names the first bad message."""
+    bad = expected(items)
     try:
-        built = fn(items)
+        built = codec._messages(items)
     except codec._Invalid as exc:
-        return ("error", str(exc))
-    return ("ok", [m.to_dict() for m in built])
+        assert bad is not None, f"refused a good list: {exc}"
+        assert f"messages[{bad}]" in str(exc), (bad, str(exc))
+        return
+    assert bad is None, f"accepted messages[{bad}]: {items[bad]!r}"
+    assert [m.to_dict() for m in built] == items
 
 
-def same_as_checked(items) -> None:
-    fast = codec._messages_fast(items)
-    checked = outcome(codec._messages_checked, items)
-    if fast is not None:  # the fast pass may only accept what the checked pass accepts
-        assert checked[0] == "ok"
-        for message in fast:  # every slot filled: no record is half built
-            for f in fields(Message):
-                getattr(message, f.name)
-        assert [m.to_dict() for m in fast] == checked[1]
-        assert [type(m.usage) for m in fast] == [type(m["usage"] and Usage(0, 0)) for m in items]
-    assert outcome(codec._messages, items) == checked
-
-
-def test_a_good_list_takes_the_fast_pass_and_equals_the_checked_one() -> None:
+def test_a_good_list_gives_equal_records() -> None:
     items = good_items()
-    fast = codec._messages_fast(items)
-    assert fast is not None and fast == codec._messages_checked(items)
-    assert fast[-2].usage == Usage(3, 4) and type(fast[-2].usage) is Usage
-    same_as_checked(items)
-    assert codec._messages_fast([]) == [] and codec._messages([]) == []
+    check(items)
+    built = codec._messages(items)
+    assert built[-3].usage == Usage(3, 4) and type(built[-3].usage) is Usage
+    assert built[-1].usage == Usage(1, 2, 0.5)
+    assert codec._messages([]) == []
 
 
 BAD_VALUES = [
@@ -87,17 +126,17 @@ BAD_VALUES = [
 
 @pytest.mark.parametrize("position", [0, 3, 7])
 @pytest.mark.parametrize("field", FIELDS)
-def test_every_bad_value_in_every_field_is_reported_as_the_checked_pass_does(
+def test_every_bad_value_in_every_field_is_refused_naming_its_message(
     field: str, position: int
 ) -> None:
     for value in BAD_VALUES:
         items = good_items()
         items[position][field] = value
-        same_as_checked(items)
+        check(items)
 
 
 @pytest.mark.parametrize("position", [0, 4, 7])
-def test_wrong_shapes_give_the_checked_error(position: int) -> None:
+def test_wrong_shapes_are_refused_naming_their_message(position: int) -> None:
     edits = {
         "missing": lambda m: m.pop("status"),
         "extra": lambda m: m.update(extra=1),
@@ -113,31 +152,30 @@ def test_wrong_shapes_give_the_checked_error(position: int) -> None:
     for kind, edit in edits.items():
         items = good_items()
         edit(items[position])
-        same_as_checked(items)
-        assert outcome(codec._messages, items)[0] == "error", kind
+        check(items)
+        assert expected(items) == position, kind
     for item in (None, 1, "text", [], ["a"] * 8, "abcdefgh"):
         items = good_items()
         items[position] = item
-        same_as_checked(items)
-        assert outcome(codec._messages, items) == (
-            "error",
-            f"messages[{position}] has wrong fields",
-        )
+        check(items)
+        with pytest.raises(codec._Invalid, match=rf"messages\[{position}\] has wrong fields"):
+            codec._messages(items)
 
 
 def test_an_earlier_bad_time_is_named_before_a_later_bad_value() -> None:
     items = good_items()
     items[1]["created_at"] = "yesterday"
     items[5]["role"] = "robot"
-    assert outcome(codec._messages, items) == ("error", "messages[1] has a bad value")
-    same_as_checked(items)
+    with pytest.raises(codec._Invalid, match=r"messages\[1\] has a bad value"):
+        codec._messages(items)
+    check(items)
 
 
-def test_times_valid_but_not_in_utc_now_form_load_through_the_checked_pass() -> None:
+def test_times_valid_but_not_in_utc_now_form_load() -> None:
     items = good_items()
     items[2]["created_at"] = "2026-01-01T00:00:00Z"
     items[3]["created_at"] = "2026-01-01T00:00:00.5Z"
-    assert codec._messages_fast(items) is None
+    check(items)
     assert [m.created_at for m in codec._messages(items)][2:4] == [
         "2026-01-01T00:00:00Z",
         "2026-01-01T00:00:00.5Z",
@@ -156,15 +194,15 @@ JSON = st.recursive(
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(
-        st.tuples(st.integers(0, 7), st.sampled_from((*FIELDS, "extra")), JSON),
+        st.tuples(st.integers(0, 8), st.sampled_from((*FIELDS, "extra")), JSON),
         max_size=4,
     )
 )
-def test_random_edits_give_the_checked_outcome(edits) -> None:
+def test_random_edits_are_refused_exactly_when_the_schema_says(edits) -> None:
     items = good_items()
     for position, field, value in edits:
         items[position][field] = value
-    same_as_checked(items)
+    check(items)
 
 
 def test_loaded_sessions_share_no_record(tmp_path: Path) -> None:
@@ -227,22 +265,3 @@ def test_a_payload_bad_in_schema_and_form_names_the_schema(tmp_path: Path) -> No
     with pytest.raises(InvalidPayload) as info:
         store.load("sid")
     assert "messages[1] has a bad value" in one_line(info.value, keys)
-
-
-def test_records_are_made_a_chunk_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Across chunk boundaries the result is the same; a bad item in a later chunk still gives
-    the checked error, and a hostile list makes at most one chunk of records past it."""
-    monkeypatch.setattr(codec, "_CHUNK", 3)
-    items = good_items(10)  # 12 messages: 4 chunks
-    assert codec._messages_fast(items) == codec._messages_checked(items)
-    for position in (2, 3, 11):
-        bad = good_items(10)
-        bad[position]["status"] = "done"
-        same_as_checked(bad)
-    made: list[int] = []
-    real = codec._fill_messages
-    monkeypatch.setattr(
-        codec, "_fill_messages", lambda chunk, *rest: made.append(len(chunk)) or real(chunk, *rest)
-    )
-    hostile = good_items(2) + [1] * 100_000
-    assert codec._messages_fast(hostile) is None and made == [3, 3]
