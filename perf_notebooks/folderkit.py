@@ -14,17 +14,15 @@ import hmac
 import os
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import perfkit as pk
 
-from jido_magics import Session
-from jido_magics.persistence.cache import Cache
-from jido_magics.persistence.saved_search import index_file
-from jido_magics.persistence.store import SessionStore
+if TYPE_CHECKING:
+    from jido_magics.persistence.store import SessionStore
 
 RARE = 100_000
 MEDIUM = 1_000
@@ -57,23 +55,32 @@ def _bodies(rng: random.Random, count: int = 64, size: int = 1024) -> list[str]:
     return bodies
 
 
-def make_folder(store: SessionStore, sessions: int, messages: int, *, seed: int = 13) -> list[str]:
-    """Save ``sessions`` sessions of ``messages`` ~1 KB messages into ``store``; returns
-    their names (``topic 0001``…). The rare and medium words are drawn from ``seed``."""
+def conversations(sessions: int, messages: int, *, seed: int = 13) -> Iterator[list[str]]:
+    """The message texts of each of ``sessions`` conversations (``messages`` each, user and
+    assistant in turn); the rare and medium words are drawn from ``seed``."""
     rng = random.Random(seed)
     bodies = _bodies(rng)
-    names = []
     for s in range(sessions):
-        session = Session(f"topic {s:04d}")
+        texts = []
         for i in range(messages):
             head = (
                 f"[{s}.{i}] {rare_word(rng.randrange(RARE))} {rare_word(rng.randrange(RARE))} "
                 f"{rare_word(rng.randrange(RARE))} {medium_word(rng.randrange(MEDIUM))} "
             )
-            body = bodies[(s * 31 + i) % len(bodies)]
-            session.add_message(
-                "user" if i % 2 == 0 else "assistant", head + body[: 1024 - len(head)]
-            )
+            texts.append(head + bodies[(s * 31 + i) % len(bodies)][: 1024 - len(head)])
+        yield texts
+
+
+def make_folder(store: Any, sessions: int, messages: int, *, seed: int = 13) -> list[str]:
+    """Save ``sessions`` sessions of ``messages`` ~1 KB messages into ``store``; returns
+    their names (``topic 0001``…)."""
+    from jido_magics import Session
+
+    names = []
+    for s, texts in enumerate(conversations(sessions, messages, seed=seed)):
+        session = Session(f"topic {s:04d}")
+        for i, text in enumerate(texts):
+            session.add_message("user" if i % 2 == 0 else "assistant", text)
         store.save(session)
         names.append(session.name)
     return names
@@ -116,6 +123,8 @@ def verify_every_file(store: SessionStore) -> Callable[[], int]:
 def cold_listing(store: SessionStore, scratch: Path) -> tuple[Callable[[], Any], Callable[[], Any]]:
     """(make a new, empty cache database for ``store``, ``store.saved()``): the first listing
     of a folder the cache has never seen (the database's creation included)."""
+    from jido_magics.persistence.cache import Cache
+
     counter = iter(range(1_000_000))
 
     def fresh_cache() -> None:
@@ -134,6 +143,7 @@ def index_new_file(
     file of ``store`` listed in its cache."""
     from jido_magics.persistence.cache import stamp_of
     from jido_magics.persistence.catalog import Listing, cache_for
+    from jido_magics.persistence.saved_search import index_file
 
     listing = Listing(store)
     item = next(s for s in listing.saved if s.id == session_id)
@@ -237,3 +247,34 @@ def measure(
 
 def report(found: dict[str, pk.Timing]) -> None:
     pk.print_timings(found.values())
+
+
+def cpu_times(shell: Any, store: SessionStore, iterations: int = 50) -> None:
+    """Process CPU time (p50/p95) of the interactive commands: on a busy machine the wall
+    time above includes waiting for a core, this does not."""
+    from IPython.utils.capture import capture_output
+
+    def magic(line: str) -> Any:
+        with capture_output():
+            return shell.run_line_magic("session", line)
+
+    listed = magic("resume").saved
+    middle = listed[len(listed) // 2]
+    rare = store.load(middle.id).messages[0].content.split()[1]
+    commands = {
+        "listing, warm": lambda: str(magic("resume")),
+        "search a rare word": lambda: magic(f"search {rare}"),
+        "resume NAME + close": lambda: (
+            magic(f'resume "{middle.name}"'),
+            magic(f'close "{middle.name}" --no-save'),
+        ),
+    }
+    print(f"{'CPU time':<24} {'p50 ms':>8} {'p95 ms':>8}")
+    for label, fn in commands.items():
+        samples = []
+        for _ in range(iterations):
+            start = time.process_time_ns()
+            fn()
+            samples.append(time.process_time_ns() - start)
+        timing = pk.Timing(label, samples)
+        print(f"{label:<24} {timing.p50:>8.2f} {timing.p95:>8.2f}")
