@@ -53,7 +53,7 @@ def main() -> int:
         shell, SessionStore(folder), scratch, iterations=args.iterations, cold=args.cold
     )
     fk.report(found)
-    fk.cpu_times(shell, SessionStore(folder))
+    fk.report(fk.cpu_times(shell, SessionStore(folder)))
     return 0
 
 

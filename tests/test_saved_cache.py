@@ -79,12 +79,25 @@ def _flip_payload_byte(data: bytes) -> bytes:
     return data[:index] + bytes([data[index] ^ 0x20]) + data[index + 1 :]
 
 
+def test_a_kernel_lists_unchanged_files_from_memory(store, settled, monkeypatch) -> None:
+    a = _saved(store, "alpha")
+    store.saved()
+    queries: list[str] = []
+    cache = cache_module.shared_cache()
+    real = cache.entries
+    monkeypatch.setattr(cache, "entries", lambda *args: queries.append("q") or real(*args))
+    assert [s.id for s in store.saved()] == [a.id] and queries == []
+    b = _saved(store, "bravo")  # a new file: the database is read (and the file verified)
+    assert {s.id for s in store.saved()} == {a.id, b.id} and queries == ["q"]
+
+
 def test_unchanged_files_are_listed_from_the_cache(store, settled, monkeypatch) -> None:
     a = _saved(store, "alpha")
     b = _saved(store, "beta")
     described = Described(monkeypatch)
     first = store.saved()
     assert sorted(described.ids) == sorted([a.id, b.id])
+    _next_kernel()
     opened: list[str] = []
     real_open = os.open
     monkeypatch.setattr(
@@ -161,7 +174,14 @@ def test_a_new_key_ring_verifies_again(tmp_path, settled, monkeypatch) -> None:
 
 
 def _db(cache_folder: Path) -> sqlite3.Connection:
+    """The cache database, to change behind the product's back. A kernel keeps its own last
+    listing in memory, so such changes show in the next kernel: see _next_kernel."""
     return sqlite3.connect(cache_folder / cache_module.DATABASE, isolation_level=None)
+
+
+def _next_kernel() -> None:
+    """Forget what this process listed, as a new kernel starts without it."""
+    catalog._memos.clear()
 
 
 def test_hostile_cache_never_loads_the_wrong_session(
@@ -176,6 +196,7 @@ def test_hostile_cache_never_loads_the_wrong_session(
     str(shell.run_line_magic("session", "resume"))  # verified and cached
     with _db(cache_folder) as db:  # someone swaps the names in the cache
         db.execute("UPDATE files SET name='zulu' WHERE file_id=?", (alpha.id,))
+    _next_kernel()
     listing = str(shell.run_line_magic("session", "resume"))
     assert "zulu" in listing  # a listing may show what the cache says...
     with pytest.raises(UsageError, match="no longer holds the session 'zulu'"):
@@ -197,6 +218,7 @@ def test_hostile_cache_never_deletes_the_wrong_file(
     str(shell.run_line_magic("session", "resume"))
     with _db(cache_folder) as db:
         db.execute("UPDATE files SET name='zulu' WHERE file_id=?", (alpha.id,))
+    _next_kernel()
     with pytest.raises(UsageError, match="no longer holds"):
         shell.run_line_magic("session", "delete zulu")
     assert (workdir / ".sessions" / f"{alpha.id}.json").exists()
@@ -213,6 +235,7 @@ def test_cached_ok_for_a_tampered_file_still_refuses_to_load(store, cache_folder
             "UPDATE files SET size=?, mtime_ns=?, ctime_ns=?, ino=? WHERE file_id=?",
             (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, a.id),
         )
+    _next_kernel()
     assert [s.status for s in store.saved()] == ["ok"]  # what the forged cache says
     with pytest.raises(Tampered):
         store.load(a.id)

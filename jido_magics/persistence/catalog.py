@@ -13,7 +13,9 @@ import stat
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
+from weakref import WeakKeyDictionary
 
 from ..core.errors import shorten
 from ..core.ids import is_valid_session_id
@@ -47,15 +49,18 @@ def key_ring_label(store: SessionStore) -> str:
 
 
 class Listing:
-    """One pass over a folder: every session file with its status, and the cache rows."""
+    """One pass over a folder: every session file with its status. ``with_entries``: also the
+    cache rows of the listed files (``entries``, for search), read from the database."""
 
-    def __init__(self, store: SessionStore) -> None:
+    def __init__(self, store: SessionStore, *, with_entries: bool = False) -> None:
         self.store = store
         self.cache = cache_for(store)
         self.saved: list[SavedSession] = []
-        #: Cache rows by file id for the files listed from (or just recorded in) the cache.
+        #: Cache rows by file id (only ``with_entries``): listed from, or just recorded in,
+        #: the cache.
         self.entries: dict[str, Entry] = {}
         self.fingerprints: dict[str, Fingerprint] = {}
+        self._with_entries = with_entries
         self._scan()
 
     def _scan(self) -> None:
@@ -64,7 +69,7 @@ class Listing:
         try:
             with os.scandir(folder) as found:
                 files = [
-                    (e.name[: -len(SUFFIX)], e)  # a generator: the scan ends before the stats
+                    (e.name[: -len(SUFFIX)], e)
                     for e in found
                     if e.name.endswith(SUFFIX) and is_valid_session_id(e.name[: -len(SUFFIX)])
                 ]
@@ -75,26 +80,57 @@ class Listing:
         if not files:
             return
         ring = key_ring_label(store)
-        known = self._known(folder, ring)
-        changed: list[tuple[str, Path, os.stat_result | None, Entry | None]] = []
+        # This kernel's own last listing of the folder: files unchanged since then need no
+        # database read either (the database may hold another kernel's newer rows: they are
+        # read for the others).
+        memo_ring, memo = _memos.get(store, ("", {}))
+        if memo_ring != ring:
+            memo = {}
+        new_memo: dict[str, tuple[Fingerprint, SavedSession]] = {}
+        misses: list[tuple[str, Path, os.stat_result | None]] = []
         for session_id, dir_entry in files:
-            path = folder / dir_entry.name  # cheaper than parsing the whole path again
             try:
                 info = dir_entry.stat(follow_symlinks=False)
             except OSError:
                 info = None
-            cached = known.pop(session_id, None)
-            if info is not None and cached is not None and cached.settled:
+            remembered = memo.get(session_id)
+            if info is not None and remembered is not None:
                 fingerprint = fingerprint_of(info)
-                if cached.fingerprint == fingerprint:
-                    self.saved.append(self._from_entry(cached, path, info))
-                    self.entries[session_id] = cached
+                if remembered[0] == fingerprint:
+                    self.saved.append(self._current(remembered[1]))
                     self.fingerprints[session_id] = fingerprint
+                    new_memo[session_id] = remembered
                     continue
-            changed.append((session_id, path, info, cached))
-        fresh = [entry for entry in self._verify(changed) if entry is not None]
+            # folder / name: cheaper than parsing the entry's whole path again
+            misses.append((session_id, folder / dir_entry.name, info))
+        present = {session_id for session_id, _ in files}
+        gone = [session_id for session_id in memo if session_id not in present]
+        if misses or gone or self._with_entries:
+            known = self._known(folder, ring)
+            gone = [session_id for session_id in known if session_id not in present]
+            if self._with_entries:
+                self.entries = {i: e for i, e in known.items() if i in self.fingerprints}
+            changed: list[tuple[str, Path, os.stat_result | None, Entry | None]] = []
+            for session_id, path, info in misses:
+                cached = known.get(session_id)
+                if info is not None and cached is not None and cached.settled:
+                    fingerprint = fingerprint_of(info)
+                    if cached.fingerprint == fingerprint:
+                        item = self._from_entry(cached, path)
+                        self.saved.append(self._current(item))
+                        self.entries[session_id] = cached
+                        self.fingerprints[session_id] = fingerprint
+                        new_memo[session_id] = (fingerprint, item)
+                        continue
+                changed.append((session_id, path, info, cached))
+            fresh = [entry for entry in self._verify(changed) if entry is not None]
+            for entry in fresh:
+                if entry.settled:
+                    item = self._from_entry(entry, folder / f"{entry.file_id}{SUFFIX}")
+                    new_memo[entry.file_id] = (entry.fingerprint, item)
+            self._record(fresh, folder, ring, gone=gone)
+        _memos[store] = (ring, new_memo)
         self.saved.sort(key=lambda s: (s.saved_at or s.modified_at, s.id), reverse=True)
-        self._record(fresh, folder, ring, gone=list(known))
 
     def _verify(
         self, changed: list[tuple[str, Path, os.stat_result | None, Entry | None]]
@@ -152,16 +188,12 @@ class Listing:
         except CacheOff:
             pass
 
-    def _from_entry(self, entry: Entry, path: Path, info: os.stat_result) -> SavedSession:
-        status = entry.status
-        if status == STATUS_OK and (entry.generation or 0) < self.store.seen_generation(
-            entry.file_id
-        ):
-            status = STATUS_STALE
+    def _from_entry(self, entry: Entry, path: Path) -> SavedSession:
+        """The file as its last full verification found it (``stale`` aside)."""
         return SavedSession(
             entry.file_id,
             path,
-            status,
+            entry.status,
             name=entry.name,
             generation=entry.generation,
             saved_at=entry.saved_at,
@@ -169,6 +201,19 @@ class Listing:
             modified_at=entry.modified_at,
             problem=entry.problem,
         )
+
+    def _current(self, item: SavedSession) -> SavedSession:
+        """``item`` as stale when this kernel saw a newer generation of it."""
+        if item.status == STATUS_OK and (item.generation or 0) < self.store.seen_generation(
+            item.id
+        ):
+            return replace(item, status=STATUS_STALE)
+        return item
+
+
+#: Per store, its last listing: (key ring, {file id: (fingerprint, listed item)}).
+_memos: WeakKeyDictionary[SessionStore, tuple[str, dict[str, tuple[Fingerprint, SavedSession]]]]
+_memos = WeakKeyDictionary()
 
 
 def list_saved(store: SessionStore) -> list[SavedSession]:
@@ -199,7 +244,8 @@ def _check_name(
 ) -> None:
     if listed is None or found == listed:
         return
-    try:  # the cache was wrong (damaged, or changed by hand): verify everything next time
+    _memos.pop(store, None)  # the cache was wrong (damaged, or changed by hand): verify
+    try:  # everything next time
         cache_for(store).forget(store.folder)
     except CacheOff:
         pass

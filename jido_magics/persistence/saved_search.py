@@ -29,7 +29,7 @@ def search_saved(
     """The newest ``limit`` messages of the folder's verified saved sessions that match
     ``query``, newest first; ``skip``: ids not to search (open sessions), ``only``: the one
     id to search."""
-    listing = Listing(store)
+    listing = Listing(store, with_entries=True)
     wanted = [
         item
         for item in listing.saved
