@@ -122,12 +122,15 @@ def verify_every_file(store: SessionStore) -> Callable[[], int]:
 
 def cold_listing(store: SessionStore, scratch: Path) -> tuple[Callable[[], Any], Callable[[], Any]]:
     """(make a new, empty cache database for ``store``, ``store.saved()``): the first listing
-    of a folder the cache has never seen (the database's creation included)."""
+    of a folder the cache has never seen (the database's creation included), in a kernel that
+    has not listed it either."""
     from jido_magics.persistence.cache import Cache
+    from jido_magics.persistence.catalog import _memos
 
     counter = iter(range(1_000_000))
 
     def fresh_cache() -> None:
+        _memos.pop(store, None)  # nor this kernel's memory of its last listing
         old = getattr(store, "cache", None)
         if old is not None:
             old.close()
