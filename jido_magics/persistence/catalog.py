@@ -79,7 +79,11 @@ class Listing:
             raise io_error("list", folder, exc) from None
         if not files:
             return
-        ring = key_ring_label(store)
+        try:
+            ring = key_ring_label(store)
+        except PersistenceError:  # no usable key: each file says why it cannot be verified
+            self.saved = _newest_first([store.describe(i, folder / e.name) for i, e in files])
+            return
         # This kernel's own last listing of the folder: files unchanged since then need no
         # database read either (the database may hold another kernel's newer rows: they are
         # read for the others).
@@ -130,7 +134,7 @@ class Listing:
                     new_memo[entry.file_id] = (entry.fingerprint, item)
             self._record(fresh, folder, ring, gone=gone)
         _memos[store] = (ring, new_memo)
-        self.saved.sort(key=lambda s: (s.saved_at or s.modified_at, s.id), reverse=True)
+        self.saved = _newest_first(self.saved)
 
     def _verify(
         self, changed: list[tuple[str, Path, os.stat_result | None, Entry | None]]
@@ -214,6 +218,10 @@ class Listing:
 #: Per store, its last listing: (key ring, {file id: (fingerprint, listed item)}).
 _memos: WeakKeyDictionary[SessionStore, tuple[str, dict[str, tuple[Fingerprint, SavedSession]]]]
 _memos = WeakKeyDictionary()
+
+
+def _newest_first(saved: list[SavedSession]) -> list[SavedSession]:
+    return sorted(saved, key=lambda s: (s.saved_at or s.modified_at, s.id), reverse=True)
 
 
 def list_saved(store: SessionStore) -> list[SavedSession]:
