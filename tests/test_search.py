@@ -276,3 +276,14 @@ def registry_store(shell):  # type: ignore[no-untyped-def]
     from jido_magics.interface.extension import extension_for
 
     return extension_for(shell).store
+
+
+def test_search_after_the_cache_was_deleted(shell, registry, cache_folder, settled) -> None:
+    """The kernel's memory of its last listing does not hide files from a new database."""
+    _saved_session(shell, registry, "alpha", "deep lake")
+    assert len(shell.run_line_magic("session", "search lake").hits) == 2
+    str(shell.run_line_magic("session", "resume"))
+    cache_module.close_all()
+    for path in cache_folder.iterdir():
+        path.unlink()
+    assert len(shell.run_line_magic("session", "search lake").hits) == 2

@@ -86,9 +86,10 @@ class Listing:
             return
         # This kernel's own last listing of the folder: files unchanged since then need no
         # database read either (the database may hold another kernel's newer rows: they are
-        # read for the others).
+        # read for the others). A search reads every row: it needs their index state, and a
+        # file missing from the database (deleted meanwhile) is recorded again.
         memo_ring, memo = _memos.get(store, ("", {}))
-        if memo_ring != ring:
+        if memo_ring != ring or self._with_entries:
             memo = {}
         new_memo: dict[str, tuple[Fingerprint, SavedSession]] = {}
         misses: list[tuple[str, Path, os.stat_result | None]] = []
@@ -112,8 +113,6 @@ class Listing:
         if misses or gone or self._with_entries:
             known = self._known(folder, ring)
             gone = [session_id for session_id in known if session_id not in present]
-            if self._with_entries:
-                self.entries = {i: e for i, e in known.items() if i in self.fingerprints}
             changed: list[tuple[str, Path, os.stat_result | None, Entry | None]] = []
             for session_id, path, info in misses:
                 cached = known.get(session_id)
