@@ -205,7 +205,7 @@ def measure(
         with provisionalcompleter():
             return list(shell.Completer.completions(line, len(line)))
 
-    assert len(tab()) == files
+    assert len(tab()) == min(files, 500)  # IPython shows at most 500 (MATCHES_LIMIT)
     found["tab"] = pk.time_calls(tab, iterations, label=f"TAB after {line!r} ({files} names)")
     listed = magic("resume").saved
     middle = listed[len(listed) // 2]
