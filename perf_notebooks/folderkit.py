@@ -134,7 +134,10 @@ def cold_listing(store: SessionStore, scratch: Path) -> tuple[Callable[[], Any],
         old = getattr(store, "cache", None)
         if old is not None:
             old.close()
-        store.cache = Cache(scratch / f"cold-{next(counter)}.sqlite3")  # type: ignore[attr-defined]
+        path = scratch / f"cold-{next(counter)}.sqlite3"
+        for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):  # a kept scratch
+            leftover.unlink(missing_ok=True)
+        store.cache = Cache(path)  # type: ignore[attr-defined]
 
     return fresh_cache, store.saved
 
