@@ -176,3 +176,19 @@ def one_line_usage_error_chat(shell, line: str) -> str:
 def test_chat_option_mistakes_are_one_line(shell) -> None:
     assert "Nothing to send" in one_line_usage_error_chat(shell, "%chat --code")
     assert "unknown option '--codes'" in one_line_usage_error_chat(shell, "%chat --codes x")
+
+
+def test_error_raised_before_the_extension_was_loaded(shell, capsys) -> None:
+    """Only sys.last_value knows it: the cell's source comes from IPython's line cache."""
+    shell.run_line_magic("unload_ext", "jido_magics")
+    try:
+        assert not shell.run_cell("words = ['a']\nwords[3]", store_history=True).success
+    finally:
+        shell.run_line_magic("load_ext", "jido_magics")
+    import jido_magics
+
+    capsys.readouterr()
+    assert shell.run_cell("%chat --error", store_history=True).success
+    sent = jido_magics.get_registry().active.messages[0].content
+    assert "Error: IndexError: list index out of range" in sent
+    assert "```python\nwords = ['a']\nwords[3]\n```" in sent
