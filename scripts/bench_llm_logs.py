@@ -15,6 +15,7 @@ as a command (a new interpreter each time, as a user types it).
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -30,6 +31,13 @@ sys.path.insert(0, str(ROOT / "perf_notebooks"))
 def main() -> int:
     sessions, messages = int(sys.argv[1]), int(sys.argv[2])
     scratch = Path(tempfile.mkdtemp(prefix="jido-llm-bench-"))
+    try:
+        return measure(sessions, messages, scratch)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def measure(sessions: int, messages: int, scratch: Path) -> int:
     os.environ["LLM_USER_PATH"] = str(scratch)
     import click.testing
     import folderkit as fk

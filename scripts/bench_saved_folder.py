@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -29,6 +30,14 @@ def main() -> int:
     args = parser.parse_args()
     scratch = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="jido-bench-"))
     scratch.mkdir(parents=True, exist_ok=True)
+    try:
+        return measure(args, scratch)
+    finally:
+        if not args.keep:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def measure(args: argparse.Namespace, scratch: Path) -> int:
     os.environ["JIDO_MAGICS_KEY_FILE"] = str(scratch / "key")
     os.environ["JIDO_MAGICS_CACHE_DIR"] = str(scratch / "cache")
     import folderkit as fk
