@@ -54,7 +54,10 @@ class Kernel:
                 out.append(content["data"].get("text/plain", "") + "\n")
             elif kind == "status" and content["execution_state"] == "idle":
                 break
-        reply = self.client.get_shell_msg(timeout=timeout)
+        while True:  # the reply to this request (an interrupted one may have left another)
+            reply = self.client.get_shell_msg(timeout=timeout)
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
         return Outcome("".join(out), "".join(err), reply["content"]["status"])
 
     def value(self, expression: str) -> str:

@@ -10,9 +10,9 @@ from typing import Any
 
 from .errors import DuplicateName, InvalidConfig, NoActiveSession, SessionLimitReached, shorten
 from .ids import new_id
-from .records import Caps, SessionConfig
+from .records import Caps, Parent, SessionConfig
 from .session import Session
-from .targets import MAX_NAME_LENGTH, check_new_name, resolve_target
+from .targets import MAX_NAME_LENGTH, check_name, check_new_name, resolve_target
 
 logger = logging.getLogger("jido_magics")
 
@@ -190,6 +190,19 @@ class Registry:
             name = check_new_name(new_name)
             self._check_unique(name, ignore=session)
             session._set_name(name)
+        self._emit(EVENT_RENAMED, session)
+        return session
+
+    def make_copy(self, session: Session, name: str, parent: Parent) -> Session:
+        """Turn the open ``session`` into a copy of itself: a new id, ``name`` and ``parent``,
+        never saved (a conflict copy keeps a kernel's changes this way)."""
+        with self._lock:
+            name = check_name(name)
+            self._check_unique(name, ignore=session)
+            copy_id = new_id()
+            while self.find_by_id(copy_id) is not None:
+                copy_id = new_id()
+            session._become_copy(copy_id, name, parent)
         self._emit(EVENT_RENAMED, session)
         return session
 

@@ -429,6 +429,16 @@ class Session:
             self._name = name
             self._touch()
 
+    def _become_copy(self, new_id: str, name: str, parent: Parent) -> None:
+        """Become a new, never saved session ``new_id`` copied from ``parent`` (the registry
+        checks the name)."""
+        with self._lock:
+            self.id = new_id
+            self._name = name
+            self.parent = parent
+            self.generation = 0
+            self._touch()
+
     def _set_listener(self, listener: SessionListener | None) -> None:
         self._listener = listener
 

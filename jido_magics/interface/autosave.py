@@ -62,9 +62,12 @@ class Autosave:
         return False
 
     def _save(self, session: Session) -> None:
-        store = self.extension.store
+        from .saving import save_or_copy
+
         with interrupt_deferred():  # a save cut midway would look like another kernel's file
-            store.save(session)
+            store, _, copied = save_or_copy(self.extension, session)
+            if copied is not None:
+                _warn(copied)
             for notice in store.take_notices():
                 _warn(notice)
             aside = store.take_set_aside(session.id)

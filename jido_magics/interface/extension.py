@@ -40,6 +40,9 @@ class Extension:
         self.last_error: LastError | None = None
         self._cleanups: list[Callable[[], None]] = []
         self._stores_cwd: Path | None = None
+        #: Each session's home: the store it was loaded from or first saved to, kept for the
+        #: kernel's life even if the notebook is renamed (see ``interface.saving``).
+        self.homes: dict[str, SessionStore] = {}
 
     def default_config(self) -> SessionConfig:
         """Settings of a new session: the magics' settings, then the environment, then
@@ -57,22 +60,31 @@ class Extension:
         ``persistence.location``)."""
         from ..persistence.location import sessions_folder
 
-        if self._stores_cwd is None:  # pinned, so %cd does not move the sessions of a kernel
-            self._stores_cwd = Path.cwd()
         return sessions_folder(
             folder=self.magics.sessions_dir if self.magics else None,
             user_ns=getattr(self.shell, "user_ns", None),
-            cwd=self._stores_cwd,
+            cwd=self.cwd,
         )
 
     @property
     def store(self) -> SessionStore:
         """The store of this notebook's sessions (in :attr:`sessions_folder`), made on first
         use."""
+        return self.store_at(self.sessions_folder)
+
+    @property
+    def cwd(self) -> Path:
+        """The folder relative paths start from: pinned at first use, so ``%cd`` does not
+        move the sessions of a kernel."""
+        if self._stores_cwd is None:
+            self._stores_cwd = Path.cwd()
+        return self._stores_cwd
+
+    def store_at(self, folder: Path) -> SessionStore:
+        """The store of ``folder`` (one per folder and key file for the process's life)."""
         from ..persistence.keys import default_key_path
         from ..persistence.store import SessionStore
 
-        folder = self.sessions_folder
         key = (folder, default_key_path())
         store = _stores.get(key)
         if store is None:

@@ -52,6 +52,41 @@ def folder_for_notebook(notebook: Path) -> Path:
     return notebook.with_name(notebook.stem + SUFFIX)
 
 
+def folder_from(given: str, cwd: Path) -> Path | None:
+    """The sessions folder ``given`` names: a notebook (``report.ipynb``, which may be gone
+    since) → ``report.sessions`` beside it; a folder → itself; else None."""
+    path = cwd / Path(given).expanduser()
+    if path.suffix == ".ipynb":
+        return folder_for_notebook(path)
+    return path if path.is_dir() else None
+
+
+def other_folders(folder: Path) -> list[tuple[Path, int]]:
+    """Sessions folders beside ``folder`` (``*.sessions``, ``.sessions``) that hold saved
+    session files, with how many, by name: where a renamed notebook's sessions are."""
+    from ..core.ids import is_valid_session_id
+
+    found = []
+    try:
+        with os.scandir(folder.parent) as entries:
+            candidates = [
+                Path(e.path)
+                for e in entries
+                if e.name.endswith(SUFFIX) and e.name != folder.name and e.is_dir()
+            ]
+    except OSError:
+        return []
+    for candidate in sorted(candidates):
+        try:
+            names = os.listdir(candidate)
+        except OSError:
+            continue
+        count = sum(1 for n in names if n.endswith(".json") and is_valid_session_id(n[:-5]))
+        if count:
+            found.append((candidate, count))
+    return found
+
+
 def sessions_folder(
     *,
     folder: str | os.PathLike[str] | None = None,

@@ -200,8 +200,9 @@ class SessionStore:
                 if theirs and not force:
                     raise Conflict(
                         f"{display_path(path)} holds generation {on_disk} saved by another "
-                        f"kernel after this session's generation {session.generation}: resume "
-                        "it to get that copy, or save with --force to overwrite it.",
+                        f"kernel after this session's generation {session.generation}: to take "
+                        f"that copy, %session close {session_id} --no-save then %session resume "
+                        f"{session_id}; to keep this one, %session save {session_id} --force.",
                         path,
                     )
                 generation = max(session.generation, on_disk, self._seen.get(session_id, 0)) + 1
@@ -323,6 +324,11 @@ class SessionStore:
             self._seen[session_id] = session.generation
             self._known[session_id] = _Known(fingerprint, session.generation, sig[:16])
         return session
+
+    def peek(self, path: Path) -> Session:
+        """The session in the file ``path`` (e.g. in the trash), verified as a load does but
+        for its id and generation, without recording anything."""
+        return self._read_verified(Path(path))[0]
 
     def _read_verified(
         self, path: Path, dir_fd: int | None = None, *, caps: Caps | None = None

@@ -56,11 +56,12 @@ def saved_line(store: SessionStore, session: Session, path: Path) -> str:
 def _run_save(ext: Extension, args: argparse.Namespace) -> None:
     if args.all and args.target is not None:
         raise JidoError("%session save: give a TARGET or --all, not both.")
+    from ..saving import save_home
+
     registry = ext.registry
-    store = ext.store
     if not args.all:
         session = registry.get(args.target)
-        path = store.save(session, force=args.force)
+        store, path = save_home(ext, session, force=args.force)
         print(saved_line(store, session, path))
         return
     sessions = registry.sessions
@@ -70,7 +71,7 @@ def _run_save(ext: Extension, args: argparse.Namespace) -> None:
     failures: list[str] = []
     for session in sessions:
         try:
-            path = store.save(session, force=args.force)
+            store, path = save_home(ext, session, force=args.force)
         except JidoError as exc:
             failures.append(str(exc))
             continue
@@ -91,11 +92,15 @@ class SavedListing(TextTable):
     folder: str
     rows: tuple[tuple[str, ...], ...]
     saved: tuple[SavedSession, ...]
+    #: Other sessions folders beside this one that hold files (a renamed notebook's).
+    others: tuple[tuple[str, int], ...] = ()
 
     HEADERS = ("#", "name", "id", "status", "gen", "saved (UTC)", "messages", "")
 
     @classmethod
-    def of(cls, store: SessionStore, ext: Extension) -> SavedListing:
+    def of(cls, store: SessionStore, ext: Extension, *, others: bool = True) -> SavedListing:
+        from ...persistence.location import other_folders
+
         saved = tuple(store.saved())
         rows = []
         for index, item in enumerate(saved, 1):
@@ -111,7 +116,13 @@ class SavedListing(TextTable):
                     "(open)" if ext.registry.find_by_id(item.id) is not None else "",
                 )
             )
-        return cls(display_path(store.folder), tuple(rows), saved)
+        beside = other_folders(store.folder) if others else []
+        return cls(
+            display_path(store.folder),
+            tuple(rows),
+            saved,
+            tuple((display_path(folder), count) for folder, count in beside),
+        )
 
     def empty_text(self) -> str:
         return f"No saved sessions in {self.folder}: save one with %session save."
@@ -123,7 +134,16 @@ class SavedListing(TextTable):
             for index, item in enumerate(self.saved, 1)
             if item.status == STATUS_UNREADABLE and item.problem
         ]
-        return "\n".join([super().__str__(), *reasons])
+        lines = [super().__str__(), *reasons]
+        if self.others:
+            named = ", ".join(
+                f"{folder} ({count} session{'s' * (count != 1)})" for folder, count in self.others
+            )
+            lines.append(
+                f"Other sessions folders beside it: {named}; "
+                f"%session resume --from {self.others[0][0]} lists them."
+            )
+        return "\n".join(lines)
 
 
 def find_saved(store: SessionStore, target: str) -> str:
@@ -194,13 +214,26 @@ def match_listed(listed: Sequence[Listed], text: str) -> Listed | None:
 
 def _configure_resume(parser: CommandParser) -> None:
     parser.add_argument("target", nargs="?")
+    parser.add_argument("--from", dest="source")
+
+
+def _store_from(ext: Extension, given: str) -> SessionStore:
+    from ...persistence.location import folder_from
+
+    folder = folder_from(given, ext.cwd) if "\x00" not in given else None
+    if folder is None:
+        raise NoSavedSession(
+            f"--from '{shorten(given, 60)}' is neither a notebook (.ipynb) nor a sessions "
+            "folder: give one (see %session resume for folders beside this notebook)."
+        )
+    return ext.store_at(folder)
 
 
 def _run_resume(ext: Extension, args: argparse.Namespace) -> SavedListing | None:
-    store = ext.store
+    store = ext.store if args.source is None else _store_from(ext, args.source)
     if args.target is None:
-        return SavedListing.of(store, ext)
-    session, was_open = open_saved(ext, *_find_saved(store, args.target))
+        return SavedListing.of(store, ext, others=args.source is None)
+    session, was_open = open_saved(ext, *_find_saved(store, args.target), store=store)
     if was_open:
         print(f"Session '{session.name}' is already open; it is now active.")
         return None
@@ -212,17 +245,26 @@ def _run_resume(ext: Extension, args: argparse.Namespace) -> SavedListing | None
     return None
 
 
-def open_saved(ext: Extension, session_id: str, listed_name: str | None) -> tuple[Session, bool]:
+def open_saved(
+    ext: Extension,
+    session_id: str,
+    listed_name: str | None,
+    *,
+    store: SessionStore | None = None,
+) -> tuple[Session, bool]:
     """Activate saved session ``session_id``: the open one when it is open (True), else
-    loaded, verified as the session listed as ``listed_name``, and added (False)."""
+    loaded from ``store`` (default: this notebook's), verified as the session listed as
+    ``listed_name``, and added (False); it saves back to that store from then on."""
+    store = ext.store if store is None else store
     registry = ext.registry
     open_session = registry.find_by_id(session_id)
     if open_session is not None:
         registry.switch(open_session.id)
         return open_session, True
-    session = load_listed(ext.store, session_id, listed_name, caps=registry.caps)
+    session = load_listed(store, session_id, listed_name, caps=registry.caps)
     try:
         registry.add(session)
+        ext.homes[session.id] = store  # it saves back there, wherever the notebook goes
     except DuplicateName:
         raise DuplicateName(
             f"Another open session is named '{shorten(session.name, 50)}': rename it "
@@ -286,6 +328,13 @@ def _run_where(ext: Extension, args: argparse.Namespace) -> None:
     folder = ext.store.folder
     state = "" if folder.is_dir() else " (created on the first save)"
     print(f"Sessions folder: {folder}{state}")
+    elsewhere = [
+        f"'{shorten(s.name, 50)}' in {ext.homes[s.id].folder}"
+        for s in ext.registry.sessions
+        if s.id in ext.homes and ext.homes[s.id].folder != folder
+    ]
+    if elsewhere:  # e.g. the notebook was renamed: they keep saving where they were
+        print(f"Open sessions saved elsewhere (they keep saving there): {', '.join(elsewhere)}")
     print(f"Signing key: {default_key_path()} (never stored beside the notebook)")
 
 
@@ -296,15 +345,20 @@ COMMANDS = [
         "save the active (or named, or every) session as a signed file beside the notebook",
         _configure_save,
         _run_save,
-        details="--force overwrites a newer copy another kernel saved.",
+        details="--force overwrites a newer copy another kernel saved. Autosave, close and\n"
+        "exit never overwrite it: they keep this kernel's copy as a new session named\n"
+        "'NAME (conflict TIME)' and say where.",
     ),
     Command(
         "resume",
-        "[TARGET]",
+        "[TARGET] [--from PATH]",
         "no TARGET: list saved sessions, newest first, with status; else load and activate it",
         _configure_resume,
         _run_resume,
-        details="Status: ok, tampered, other key (see trust), unreadable, stale, ...",
+        details="Status: ok, tampered, other key (see trust), unreadable (with the reason),\n"
+        "stale, ... The list also names other sessions folders beside the notebook.\n"
+        "--from PATH: another notebook's folder (PATH: a notebook or a sessions folder).\n"
+        "A session saves back to the folder it came from, even after a notebook rename.",
     ),
     Command(
         "delete",

@@ -54,8 +54,9 @@ def _search_box(ext: Extension, view: SessionView) -> SearchBox:
 
 def _save(ext: Extension, session: Session) -> str | None:
     """Save for the widget's button; returns what the status line adds to "Saved"."""
-    store = ext.store
-    store.save(session)
+    from ..saving import save_home
+
+    store, _ = save_home(ext, session)
     return set_aside_note(store, session.id)
 
 

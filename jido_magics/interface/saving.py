@@ -1,0 +1,95 @@
+"""Saving a session where it belongs, and keeping this kernel's copy when another kernel saved
+the same session meanwhile (DESIGN §10).
+
+- **Home folder**: a session saves to the folder it was loaded from or first saved to, for the
+  kernel's lifetime, even if the notebook is renamed or moved meanwhile.
+- **Conflict copies**: when an autosave, a close or the exit-save meets a newer generation on
+  disk, the open session becomes a new one (new id, name ``<name> (conflict <UTC time>)``,
+  ``parent`` = the original) and is saved as such; the other kernel's file stays untouched.
+  An explicit ``%session save`` still refuses (see ``Conflict``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..core.errors import shorten
+from ..core.records import Parent
+from ..core.targets import MAX_NAME_LENGTH
+from ..persistence.errors import Conflict, PersistenceError, display_path
+
+if TYPE_CHECKING:
+    from ..core.registry import Registry
+    from ..core.session import Session
+    from ..persistence.store import SessionStore
+    from .extension import Extension
+
+
+def home_store(ext: Extension, session: Session) -> SessionStore:
+    """The store ``session`` saves to: its home, else this notebook's folder."""
+    store = ext.homes.get(session.id)
+    return store if store is not None else ext.store
+
+
+def save_home(
+    ext: Extension, session: Session, *, force: bool = False
+) -> tuple[SessionStore, Path]:
+    """Save ``session`` in its home folder (which it keeps from then on)."""
+    store = home_store(ext, session)
+    path = store.save(session, force=force)
+    ext.homes[session.id] = store
+    return store, path
+
+
+def save_or_copy(ext: Extension, session: Session) -> tuple[SessionStore, Path, str | None]:
+    """Save as autosave, a close and the exit-save do: on a conflict, keep this kernel's copy
+    as a conflict copy. Returns the store, the file, and the sentence to show for a copy."""
+    try:
+        store, path = save_home(ext, session)
+    except Conflict as exc:
+        conflict = exc
+    else:
+        return store, path, None
+    store = home_store(ext, session)
+    original_id, original_name = session.id, session.name
+    shared = _shared_messages(store, session)
+    name = conflict_name(ext.registry, original_name)
+    ext.registry.make_copy(session, name, Parent(original_id, shared))
+    path = store.save(session)  # a new id: nothing on disk to conflict with
+    ext.homes[session.id] = store
+    where = display_path(conflict.path) if conflict.path else original_id
+    return (
+        store,
+        path,
+        (
+            f"Session '{shorten(original_name, 50)}' was saved by another kernel meanwhile "
+            f"({where} is newer); this kernel's copy is kept as '{name}' ({session.id}, "
+            f"{display_path(path)}); %session resume {original_id} opens the other copy."
+        ),
+    )
+
+
+def conflict_name(registry: Registry, name: str) -> str:
+    """``<name> (conflict <UTC time>)``, the name cut to fit and unique among open sessions."""
+    suffix = f" (conflict {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M:%SZ')})"
+    room = MAX_NAME_LENGTH - len(suffix) - 3  # and for unique_name's " 2"
+    base = name if len(name) <= room else name[: room - 1].rstrip() + "…"
+    return registry.unique_name(base + suffix)
+
+
+def _shared_messages(store: SessionStore, session: Session) -> int:
+    """How many leading messages this copy shares with the file on disk (the copy's fork
+    point); all of this copy's messages when that file cannot be read."""
+    mine = [m.id for m in session.messages]
+    try:
+        theirs = store.peek(store.path_for(session.id)).messages
+    except PersistenceError:
+        return len(mine)
+    shared = 0
+    for own, other in zip(mine, theirs, strict=False):
+        if own != other.id:
+            break
+        shared += 1
+    return shared

@@ -1,0 +1,107 @@
+"""Issue 11, defect 4: a renamed or moved notebook. A session keeps saving to the folder it was
+loaded from or first saved to; ``%session resume`` names other sessions folders beside the
+notebook; ``%session resume --from PATH [TARGET]`` lists or loads from another folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from magic_helpers import one_line_usage_error, run
+
+from jido_magics.persistence import SessionStore
+
+
+def notebook(workdir: Path, name: str) -> Path:
+    path = workdir / name
+    path.write_text("{}")
+    return path
+
+
+def test_a_renamed_notebook_keeps_saving_to_the_first_folder(
+    shell, registry, workdir, capsys
+) -> None:
+    report = notebook(workdir, "report.ipynb")
+    shell.user_ns["__session__"] = str(report)
+    run(shell, "new analysis")
+    s = registry.active
+    s.add_message("user", "before the rename")
+    run(shell, "save")
+    final = workdir / "final.ipynb"
+    os.rename(report, final)
+    shell.user_ns["__session__"] = str(final)  # what Jupyter sets after a rename
+    s.add_message("user", "after the rename")
+    s.mark_exchange_complete()  # autosave
+    run(shell, "save")
+    assert "report.sessions" in capsys.readouterr().out
+    assert not (workdir / "final.sessions").exists() and not (workdir / ".sessions").exists()
+    run(shell, "new fresh")  # a session first saved now goes beside the renamed notebook
+    run(shell, "save")
+    assert os.listdir(workdir / "final.sessions") == [f"{registry.active.id}.json"]
+    where = capsys.readouterr().out
+    run(shell, "where")
+    where = capsys.readouterr().out
+    assert "final.sessions" in where and "report.sessions" in where
+    store = SessionStore(workdir / "report.sessions")
+    assert [m.content for m in store.load(s.id).messages] == [
+        "before the rename",
+        "after the rename",
+    ]
+
+
+def test_after_a_restart_resume_names_the_old_folder_and_loads_from_it(
+    ipython_shell, workdir, capsys
+) -> None:
+    import jido_magics
+
+    shell = ipython_shell
+    report = notebook(workdir, "report.ipynb")
+    shell.user_ns["__session__"] = str(report)
+    shell.run_line_magic("load_ext", "jido_magics")
+    try:
+        run(shell, "new analysis")
+        session = jido_magics.get_registry().active
+        session.add_message("user", "kept")
+        run(shell, "save")
+    finally:
+        shell.run_line_magic("unload_ext", "jido_magics")
+    final = workdir / "final.ipynb"
+    os.rename(report, final)
+    shell.user_ns["__session__"] = str(final)
+    shell.run_line_magic("load_ext", "jido_magics")  # the restarted kernel
+    try:
+        listing = str(run(shell, "resume"))
+        assert "No saved sessions in final.sessions" in listing
+        assert "report.sessions (1 session)" in listing
+        assert "%session resume --from report.sessions" in listing
+        assert "analysis" in str(run(shell, "resume --from report.sessions"))
+        assert "analysis" in str(run(shell, "resume --from report.ipynb"))  # the old name
+        run(shell, "resume --from report.sessions analysis")
+        registry = jido_magics.get_registry()
+        assert registry.active.id == session.id and registry.active.messages[-1].content == "kept"
+        registry.active.add_message("user", "continued")
+        run(shell, "save")
+        assert not (workdir / "final.sessions").exists()
+        store = SessionStore(workdir / "report.sessions")
+        assert store.load(session.id).messages[-1].content == "continued"
+    finally:
+        shell.run_line_magic("unload_ext", "jido_magics")
+        shell.user_ns.pop("__session__", None)
+
+
+def test_resume_from_mistakes_are_one_line(shell, registry, workdir) -> None:
+    message = one_line_usage_error(shell, "resume --from nowhere")
+    assert "nowhere" in message and "nor a sessions folder" in message
+    (workdir / "empty.sessions").mkdir()
+    message = one_line_usage_error(shell, "resume --from empty.sessions gone")
+    assert "no saved sessions" in message.lower()
+    assert registry.sessions == ()
+
+
+def test_plain_ipython_names_other_folders_too(shell, registry, workdir) -> None:
+    from jido_magics.core.session import Session
+
+    SessionStore(workdir / "old.sessions").save(Session("elsewhere"))
+    (workdir / "junk.sessions").mkdir()  # no session files: not named
+    listing = str(run(shell, "resume"))
+    assert "old.sessions (1 session)" in listing and "junk.sessions" not in listing
