@@ -50,7 +50,7 @@ def test_session_names_complete_for_targets(shell, three) -> None:
     targeted = [
         c.name
         for c in command_table().values()
-        if "TARGET" in c.usage.split(" ")[0] and c.name not in SAVED_TARGETS
+        if "TARGET" in c.usage.split(" ")[0] and c.name not in {*SAVED_TARGETS, "undelete"}
     ]
     assert {"switch", "close", "show", "export", "save"} <= set(targeted)
     for command in targeted:
@@ -212,6 +212,17 @@ def test_resume_and_delete_complete_saved_sessions(shell, registry) -> None:
     ]
     assert complete(shell, "%session delete m") == ['%session delete "my chat"']
     assert ours(shell, "%session resume plum ") == []
+
+
+def test_undelete_completes_ids_in_the_trash(shell, registry) -> None:
+    kept = registry.create("kept")
+    gone = registry.create("gone")
+    shell.run_line_magic("session", "save --all")
+    shell.run_line_magic("session", f"delete {gone.id}")
+    assert ours(shell, "%session undelete ") == [f"%session undelete {gone.id}"]
+    assert ours(shell, f"%session undelete {kept.id[:3]}") == (
+        [f"%session undelete {gone.id}"] if gone.id.startswith(kept.id[:3]) else []
+    )
 
 
 def test_a_name_saved_twice_completes_as_ids(shell, registry) -> None:

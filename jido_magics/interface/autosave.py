@@ -82,12 +82,13 @@ class Autosave:
         if event.kind != CHANGE_EXCHANGE or session is None:
             return
         if self.enabled and session.dirty:
-            self._pending.add(session.id)  # until the save is done: an interrupt may cut it
+            session_id = session.id  # a conflict copy gets a new one
+            self._pending.add(session_id)  # until the save is done: an interrupt may cut it
             try:
                 self._save(session)
-                self._pending.discard(session.id)
+                self._pending.discard(session_id)
             except JidoError as exc:  # the exchange itself succeeded: warn, keep going
-                self._pending.discard(session.id)
+                self._pending.discard(session_id)
                 _warn(f"Autosave of session '{shorten(session.name, 50)}' failed: {exc}")
 
     def _retry(self, result: object = None) -> None:

@@ -118,6 +118,13 @@ def saved_names(extension: Extension, fragment: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def trashed_names(extension: Extension, fragment: str) -> list[str]:
+    """Ids in the trash of this notebook's folder that start with what was typed."""
+    from ..persistence.trash import trashed_ids
+
+    return _starting_with(trashed_ids(extension.store), split_partial(fragment)[2])
+
+
 def _options(usage: str) -> list[str]:
     return list(dict.fromkeys(re.findall(r"--[a-z][a-z-]*", usage)))
 
@@ -151,6 +158,8 @@ def complete_session_line(extension: Extension, words: list[str], fragment: str)
         return []
     if command.name in SAVED_TARGETS:
         return saved_names(extension, fragment)
+    if command.name == "undelete":
+        return trashed_names(extension, fragment)
     return session_names(extension, fragment)
 
 

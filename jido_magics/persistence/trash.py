@@ -147,6 +147,15 @@ def trashed(store: SessionStore) -> list[TrashedSession]:
     return found
 
 
+def trashed_ids(store: SessionStore) -> list[str]:
+    """The ids in the trash, from the file names alone (nothing is read): for completion."""
+    try:
+        names = os.listdir(trash_folder(store))
+    except OSError:
+        return []
+    return sorted({m.group(1) for n in names if (m := _ENTRY.fullmatch(n)) is not None})
+
+
 def restore(store: SessionStore, entry: TrashedSession) -> Path:
     """Put ``entry`` back as ``<id>.json``; refused when a file of that id exists."""
     target = store.path_for(entry.id)
