@@ -56,7 +56,7 @@ def save_or_copy(ext: Extension, session: Session) -> tuple[SessionStore, Path, 
     original_id, original_name = session.id, session.name
     shared = _shared_messages(store, session)
     name = conflict_name(ext.registry, original_name)
-    ext.registry.make_copy(session, name, Parent(original_id, shared))
+    ext.registry.make_copy(session, name, Parent(original_id, shared, original_name))
     path = store.save(session)  # a new id: nothing on disk to conflict with
     ext.homes[session.id] = store
     where = display_path(conflict.path) if conflict.path else original_id
