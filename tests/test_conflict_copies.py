@@ -133,3 +133,8 @@ def test_an_explicit_save_still_refuses_and_changes_nothing(shell, registry, wor
     assert (workdir / ".sessions" / f"{s.id}.json").read_bytes() == newer
     assert registry.active is s and s.name == "notes" and s.dirty
     assert sorted(os.listdir(workdir / ".sessions")) == [f"{s.id}.json"]
+    run(shell, f"fork {s.id}")  # the advice to keep both works in this kernel
+    fork = registry.active
+    run(shell, "save")
+    kept = all_verified_contents(workdir / ".sessions")
+    assert kept[fork.id] == ["mine"] and kept[s.id] == ["theirs"]

@@ -202,7 +202,8 @@ class SessionStore:
                         f"{display_path(path)} holds generation {on_disk} saved by another "
                         f"kernel after this session's generation {session.generation}: to take "
                         f"that copy, %session close {session_id} --no-save then %session resume "
-                        f"{session_id}; to keep this one, %session save {session_id} --force.",
+                        f"{session_id}; to overwrite it, %session save {session_id} --force; "
+                        f"to keep both, %session fork {session_id}.",
                         path,
                     )
                 generation = max(session.generation, on_disk, self._seen.get(session_id, 0)) + 1
