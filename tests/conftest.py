@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+RUN_BROWSER_TESTS = (
+    "To run them: apt-get install chromium (Debian's; set JIDO_CHROMIUM if it lives elsewhere), "
+    "then JIDO_REQUIRE_BROWSER=1 bash scripts/test.sh, which fails instead of skipping."
+)
 
 
 @pytest.fixture(autouse=True)
@@ -64,3 +70,28 @@ def chat_server() -> Iterator:
 
     with ScriptedServer() as server:
         yield server
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """Say plainly when the browser tests did not run and how to run them, and where this
+    run's screenshots are (a temporary folder, never the source tree)."""
+    from jupyterlab_harness import SKIP_PREFIX
+
+    reasons = []
+    for report in terminalreporter.stats.get("skipped", []):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
+        if SKIP_PREFIX in str(reason):
+            reasons.append(str(reason).split(f"{SKIP_PREFIX}: ", 1)[-1])
+    if reasons:
+        terminalreporter.write_sep("=", "browser tests skipped", yellow=True)
+        terminalreporter.write_line(f"{len(reasons)} browser test(s) did not run: {reasons[0]}.")
+        terminalreporter.write_line(RUN_BROWSER_TESTS)
+    harness = sys.modules.get("jupyterlab_harness")
+    folder = getattr(harness, "ARTIFACTS", None)
+    if folder is None or not folder.is_dir():
+        return
+    shots = sorted(path.name for path in folder.iterdir())
+    if shots:
+        terminalreporter.write_line(f"Browser test screenshots in {folder}: {', '.join(shots)}")
+    else:
+        folder.rmdir()  # made at import, unused: leave no trace

@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -24,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("JIDO_CHROMIUM") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -34,7 +35,10 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+#: Screenshots go to a fresh temporary folder (or $JIDO_SCREENSHOTS), never into the source
+#: tree; tests/conftest.py names the folder at the end of the run.
+ARTIFACTS = Path(os.environ.get("JIDO_SCREENSHOTS") or tempfile.mkdtemp(prefix="jido-screenshots-"))
+SKIP_PREFIX = "browser test skipped"
 LAB_START_TIMEOUT = 120.0  # seconds; a cold JupyterLab on a busy 2-core machine is slow
 UI_TIMEOUT_MS = 120_000
 
@@ -52,7 +56,7 @@ def require_browser() -> None:
     if missing:
         if required:
             pytest.fail(f"JIDO_REQUIRE_BROWSER=1 but {missing}.")
-        pytest.skip(f"browser test skipped: {missing}")
+        pytest.skip(f"{SKIP_PREFIX}: {missing}")
 
 
 def free_port() -> int:

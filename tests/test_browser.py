@@ -3,8 +3,8 @@
 A notebook loads the extension, creates two sessions and shows ``%session ui``. The test runs
 every cell, checks both session buttons appear, clicks the second one and reads the kernel's
 active session back from a cell's output, then sends a message from the widget and waits for
-the offline reply, then clicks Retry, Fork and Undo. The screenshot goes to
-``test-artifacts/widget.png``.
+the offline reply, then clicks Retry, Fork and Undo. The screenshot (``widget.png``) goes to
+the folder the run names at its end.
 
 Chromium missing skips the test, unless ``JIDO_REQUIRE_BROWSER=1`` (CI) makes that a failure.
 """

@@ -2,7 +2,8 @@
 (its own renderer, raw HTML on, outputs of a cell just run are trusted) in headless Chromium.
 
 Hostile message content must stay inert there, reasoning and tool calls must be folded, and
-code must keep its ``<``. The screenshot goes to ``test-artifacts/show.png``.
+code must keep its ``<``. The screenshot (``show.png``) goes to the folder the run names at its
+end.
 """
 
 from __future__ import annotations

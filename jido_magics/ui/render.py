@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.safe_markdown import SAFE_SCHEMES
 from ..core.transcript import PAGE_SIZE, SUPERSEDED_LABEL, group_by_message
+from .toolbar import TOOLBAR_CSS
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -43,7 +44,8 @@ _SAFE_STYLE = re.compile(r"text-align:(left|right|center)")
 TOOL_RESULT_LIMIT = 4000
 ROLE_TITLES = {"user": "You", "assistant": "Assistant", "system": "System", "tool": "Tool"}
 
-STYLE = """<style>
+STYLE = (
+    """<style>
 .jido-scroll{display:flex;flex-direction:column-reverse;max-height:32em;overflow-y:auto;
 padding-right:4px}
 .jido-msg{margin:0 0 .6em 0;padding:.35em .6em;border-left:3px solid #9e9e9e;border-radius:3px}
@@ -58,7 +60,10 @@ padding-right:4px}
 .jido-body img{max-width:100%}
 .jido-notice,.jido-empty{font-style:italic;opacity:.75;margin:.3em 0 .6em 0}
 .jido-msg details{margin:.25em 0;font-size:.9em}
-</style>"""
+"""
+    + TOOLBAR_CSS
+    + "</style>"
+)
 
 
 # -- Markdown ------------------------------------------------------------------------------

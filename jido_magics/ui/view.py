@@ -54,6 +54,7 @@ from .render import (
     take_snapshot,
 )
 from .throttle import Scheduler, Throttle, thread_timer
+from .toolbar import sync_session_row
 
 logger = logging.getLogger("jido_magics")
 
@@ -125,6 +126,10 @@ class SessionView(ConversationActions):
             options=[], style={"button_width": "auto"}, tooltip="Switch session"
         )
 
+        self.menu = widgets.Dropdown(  # replaces the buttons past toolbar.TAB_LIMIT sessions
+            options=[], tooltip="Switch session", layout=widgets.Layout(display="none")
+        )
+
         def button(description: str, icon: str, tooltip: str = "") -> widgets.Button:
             return widgets.Button(
                 description=description,
@@ -138,6 +143,7 @@ class SessionView(ConversationActions):
         self.close_button = button("Close", "times", "Save and close the active session")
         self.older_button = button("Older", "chevron-left", "Older messages")
         self.newer_button = button("Newer", "chevron-right", "Newer messages")
+        self.actions = widgets.HBox([self.new_button, self.save_button, self.close_button])
         self.page_label = widgets.HTML()
         self.conversation = widgets.HTML(layout=widgets.Layout(width="100%"))
         self.input = widgets.Textarea(
@@ -152,10 +158,7 @@ class SessionView(ConversationActions):
         self.action_row = self._make_action_row(button)
         self.widget = widgets.VBox(
             [
-                widgets.HBox(
-                    [self.tabs, self.new_button, self.save_button, self.close_button],
-                    layout=widgets.Layout(flex_flow="row wrap", align_items="center"),
-                ),
+                widgets.HBox([self.tabs, self.menu, self.actions]).add_class("jido-toolbar"),
                 self.picker.widget,
                 widgets.HBox(
                     [self.older_button, self.newer_button, self.page_label],
@@ -172,9 +175,11 @@ class SessionView(ConversationActions):
         for part, name in (
             (self.widget, "jido-view"),
             (self.tabs, "jido-tabs"),
+            (self.menu, "jido-menu"),
             (self.new_button, "jido-new"),
             (self.save_button, "jido-save"),
             (self.close_button, "jido-close"),
+            (self.actions, "jido-actions"),
             (self.older_button, "jido-older"),
             (self.newer_button, "jido-newer"),
             (self.conversation, "jido-conversation"),
@@ -185,6 +190,7 @@ class SessionView(ConversationActions):
             part.add_class(name)
 
         self.tabs.observe(self._on_tab_change, names="value")
+        self.menu.observe(self._on_tab_change, names="value")
         self.new_button.on_click(lambda _: self.new_session())
         self.save_button.on_click(lambda _: self.save())
         self.close_button.on_click(lambda _: self.close_session())
@@ -353,20 +359,12 @@ class SessionView(ConversationActions):
     def _sync_tabs(self) -> None:
         sessions = self._registry.sessions
         active = self._registry.active
-        options = tuple((s.name, s.id) for s in sessions)
         with self._lock:
             self._local.syncing = True
             try:
                 with self.tabs.hold_sync():
-                    if tuple(self.tabs.options) != options:
-                        self.tabs.options = options
-                        self.tabs.tooltips = [f"id {s.id}" for s in sessions]
-                    self.tabs.value = active.id if active is not None else None
-                    # Hidden when empty: the browser keeps the buttons of a list emptied
-                    # (ipywidgets 8 redraws only for a non-empty one), the last one lit.
-                    display = "" if options else "none"
-                    if self.tabs.layout.display != display:
-                        self.tabs.layout.display = display
+                    with self.menu.hold_sync():
+                        sync_session_row(self.tabs, self.menu, sessions, active)
             finally:
                 self._local.syncing = False
         disabled = active is None

@@ -1,0 +1,162 @@
+"""The finished look, in JupyterLab with headless Chromium: the session row stays one tidy row
+with the active session unmistakable, at six sessions (buttons) and at ten (a dropdown).
+
+Screenshots (``toolbar.png``, ``polish.png``) go to the folder the run names at its end.
+Chromium missing skips the test, unless ``JIDO_REQUIRE_BROWSER=1`` (CI) makes that a failure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from jupyterlab_harness import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    UI_TIMEOUT_MS,
+    run_all_cells,
+    running_lab,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CODE_REPLY = (
+    "Here:\n\n```python\ndef total(xs):\n    return sum(x * 2 for x in xs)  # doubled\n```\n"
+)
+CELLS = [
+    "%load_ext jido_magics\nimport jido_magics",
+    # Idempotent: "Run All" may run twice when the first try raced the kernel's start.
+    "registry = jido_magics.get_registry()\n"
+    "if not registry.sessions:\n"
+    "    for i in range(1, 10):\n"
+    "        registry.create(f'session-{i}')\n"
+    "    code = registry.create('code')\n"
+    "    code.add_message('user', 'Show me a loop')\n"
+    f"    code.add_message('assistant', {CODE_REPLY!r})\n"
+    "%session switch code",
+    "%session ui",
+    "print('DONE')",
+]
+SIX = 6
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Iterator[str]:
+    with running_lab(tmp_path, "polish.ipynb", CELLS) as (url, _root):
+        yield url
+
+
+def test_ten_sessions_one_row_and_the_active_one_stands_out(lab: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1000, "height": 1200})
+            page.set_default_timeout(UI_TIMEOUT_MS)
+            expect.set_options(timeout=UI_TIMEOUT_MS)
+            try:
+                page.goto(lab, wait_until="domcontentloaded")
+                cells = page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell")
+                expect(cells).to_have_count(len(CELLS))
+                run_all_cells(page, cells)
+                expect(cells.nth(len(CELLS) - 1).locator(".jp-OutputArea")).to_contain_text("DONE")
+                view = page.locator(".jido-view")
+                _check_ten(view)
+                view.scroll_into_view_if_needed()
+                view.screenshot(path=str(ARTIFACTS / "ten-sessions.png"))
+                # Four closed: six buttons, the active one filled, bold and checked.
+                run_in_new_cell(
+                    page,
+                    cells,
+                    "for s in registry.sessions[:4]:\n"
+                    "    %session close {s.id} --no-save\n"
+                    "print('SIX')",
+                    "SIX",
+                )
+                _check_six(view)
+                view.scroll_into_view_if_needed()
+                view.locator(".jido-toolbar").screenshot(path=str(ARTIFACTS / "toolbar.png"))
+            except Exception:
+                page.screenshot(path=str(ARTIFACTS / "polish-failure.png"))
+                raise
+        finally:
+            browser.close()
+
+
+def _one_row(view, choosers: list) -> None:
+    """Every chooser and every action share a line, none cut off at the right."""
+    buttons = choosers + [view.locator(f"button.jido-{name}") for name in ("new", "save", "close")]
+    boxes = [b.bounding_box() for b in buttons]
+    assert all(box is not None for box in boxes)
+    tops = {round(box["y"] + box["height"] / 2) for box in boxes}
+    assert max(tops) - min(tops) <= 3, tops
+    toolbar = view.locator(".jido-toolbar").bounding_box()
+    assert toolbar is not None and toolbar["height"] < 2 * boxes[-1]["height"]
+    close = boxes[-1]
+    assert close["x"] + close["width"] <= toolbar["x"] + toolbar["width"] + 1
+
+
+def _check_ten(view) -> None:
+    from playwright.sync_api import expect
+
+    expect(view.locator(".jido-tabs")).to_be_hidden()
+    menu = view.locator(".jido-menu select")
+    expect(menu).to_be_visible()
+    expect(menu.locator("option")).to_have_count(10)
+    expect(menu).to_have_value(menu.locator("option", has_text="code").get_attribute("value"))
+    assert menu.evaluate("el => el.options[el.selectedIndex].text") == "code"
+    assert int(menu.evaluate("el => getComputedStyle(el).fontWeight")) >= 700
+    _one_row(view, [menu])
+
+
+def _check_six(view) -> None:
+    from playwright.sync_api import expect
+
+    expect(view.locator(".jido-menu")).to_be_hidden()
+    tabs = view.locator(".jido-tabs button")
+    expect(tabs).to_have_count(SIX)
+    expect(tabs.nth(SIX - 1)).to_have_text("code")
+    _one_row(view, [tabs.nth(i) for i in range(SIX)])
+    # The active one: filled, bold and checked; the others are none of these.
+    active, other = tabs.nth(SIX - 1), tabs.nth(0)
+    expect(active).to_have_class(_has("mod-active"))
+    assert active.locator("i.fa-check").count() == 1
+    assert other.locator("i.fa-check").count() == 0
+    style = "el => [getComputedStyle(el).backgroundColor, getComputedStyle(el).fontWeight]"
+    active_bg, active_weight = active.evaluate(style)
+    other_bg, other_weight = other.evaluate(style)
+    assert active_bg != other_bg and int(active_weight) >= 700 > int(other_weight)
+    assert "active" in (active.get_attribute("title") or "")
+    # The active one is never cut to an ellipsis: its whole name and the check show.
+    assert active.evaluate("el => el.scrollWidth <= el.clientWidth")
+    shown, row = active.bounding_box(), view.locator(".jido-tabs").bounding_box()
+    assert shown is not None and row is not None
+    assert row["x"] - 1 <= shown["x"] and shown["x"] + shown["width"] <= row["x"] + row["width"] + 1
+
+
+def run_in_new_cell(page, cells, code: str, expected: str) -> None:
+    """Type ``code`` into a new cell at the end, run it, and wait for ``expected``."""
+    from playwright.sync_api import expect
+
+    count = cells.count()
+    cells.nth(count - 1).locator(".jp-InputArea-editor").click()
+    page.keyboard.press("Escape")
+    page.keyboard.press("b")  # a new cell below, in command mode
+    expect(cells).to_have_count(count + 1)
+    editor = cells.nth(count).locator(".jp-InputArea-editor")
+    editor.click()
+    page.keyboard.insert_text(code)
+    page.keyboard.press("Shift+Enter")
+    expect(cells.nth(count).locator(".jp-OutputArea")).to_contain_text(expected)
+
+
+def _has(name: str):
+    import re
+
+    return re.compile(rf"(^|\s){name}(\s|$)")

@@ -1,0 +1,49 @@
+"""The test command tells what it did not do: skipped browser tests are named, with how to run
+them, at the end of the output; screenshots go to a temporary folder it names."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_pytest(*args: str, **env: str) -> subprocess.CompletedProcess:
+    environ = {k: v for k, v in os.environ.items() if k != "JIDO_REQUIRE_BROWSER"} | env
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_skipped_browser_tests_are_announced_with_how_to_run_them(tmp_path: Path) -> None:
+    missing = tmp_path / "no-chromium"
+    shots = tmp_path / "shots"
+    result = run_pytest(
+        "tests/test_show_browser.py", JIDO_CHROMIUM=str(missing), JIDO_SCREENSHOTS=str(shots)
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert "browser tests skipped" in out
+    assert f"1 browser test(s) did not run: {missing} is not installed" in out
+    assert "JIDO_REQUIRE_BROWSER=1 bash scripts/test.sh" in out
+    assert not shots.exists()  # no screenshot taken, no folder made
+
+
+def test_required_browser_fails_instead_of_skipping(tmp_path: Path) -> None:
+    result = run_pytest(
+        "tests/test_show_browser.py",
+        JIDO_CHROMIUM=str(tmp_path / "no-chromium"),
+        JIDO_REQUIRE_BROWSER="1",
+        JIDO_SCREENSHOTS=str(tmp_path / "shots"),
+    )
+    assert result.returncode == 1
+    assert "JIDO_REQUIRE_BROWSER=1 but" in result.stdout
+    assert "browser tests skipped" not in result.stdout
