@@ -1,7 +1,9 @@
 """The finished look, in JupyterLab with headless Chromium: the session row stays one tidy row
-with the active session unmistakable, at six sessions (buttons) and at ten (a dropdown).
+with the active session unmistakable, at six sessions (buttons) and at ten (a dropdown), and
+fenced code in the widget is highlighted.
 
-Screenshots (``toolbar.png``, ``polish.png``) go to the folder the run names at its end.
+Screenshots (``ten-sessions.png``, ``highlighted-code.png``, ``toolbar.png``) go to the folder
+the run names at its end.
 Chromium missing skips the test, unless ``JIDO_REQUIRE_BROWSER=1`` (CI) makes that a failure.
 """
 
@@ -70,6 +72,9 @@ def test_ten_sessions_one_row_and_the_active_one_stands_out(lab: str) -> None:
                 _check_ten(view)
                 view.scroll_into_view_if_needed()
                 view.screenshot(path=str(ARTIFACTS / "ten-sessions.png"))
+                code = view.locator(".jido-conversation pre").first
+                _check_highlighted(code)
+                code.screenshot(path=str(ARTIFACTS / "highlighted-code.png"))
                 # Four closed: six buttons, the active one filled, bold and checked.
                 run_in_new_cell(
                     page,
@@ -138,6 +143,21 @@ def _check_six(view) -> None:
     shown, row = active.bounding_box(), view.locator(".jido-tabs").bounding_box()
     assert shown is not None and row is not None
     assert row["x"] - 1 <= shown["x"] and shown["x"] + shown["width"] <= row["x"] + row["width"] + 1
+
+
+def _check_highlighted(code) -> None:
+    """The widget's code block has a background and coloured tokens, and only spans in it."""
+    from playwright.sync_api import expect
+
+    expect(code.locator("span.k", has_text="def")).to_have_count(1)
+    assert code.locator("*:not(code):not(span)").count() == 0
+    colour = "el => getComputedStyle(el).color"
+    keyword = code.locator("span.k").first.evaluate(colour)
+    name = code.locator("span.n").first.evaluate(colour)
+    comment = code.locator("span.c1").first.evaluate(colour)
+    assert len({keyword, name, comment}) == 3, (keyword, name, comment)
+    page_bg = code.evaluate("el => getComputedStyle(el.closest('.jido-msg')).backgroundColor")
+    assert code.evaluate("el => getComputedStyle(el).backgroundColor") not in (page_bg, "")
 
 
 def run_in_new_cell(page, cells, code: str, expected: str) -> None:

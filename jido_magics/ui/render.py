@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.safe_markdown import SAFE_SCHEMES
 from ..core.transcript import PAGE_SIZE, SUPERSEDED_LABEL, group_by_message
+from .highlight import CODE_CSS, highlight_code
 from .toolbar import TOOLBAR_CSS
 
 if TYPE_CHECKING:
@@ -62,6 +63,7 @@ padding-right:4px}
 .jido-msg details{margin:.25em 0;font-size:.9em}
 """
     + TOOLBAR_CSS
+    + CODE_CSS
     + "</style>"
 )
 
@@ -78,10 +80,12 @@ def is_safe_url(url: str) -> bool:
 
 @lru_cache(maxsize=1)
 def markdown_parser() -> MarkdownIt:
-    """The one CommonMark parser (tables and strikethrough on, raw HTML off)."""
+    """The one CommonMark parser (tables and strikethrough on, raw HTML off, fenced code with
+    a language highlighted by :func:`.highlight.highlight_code`)."""
     from markdown_it import MarkdownIt
 
-    parser = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    options = {"html": False, "linkify": False, "typographer": False, "highlight": highlight_code}
+    parser = MarkdownIt("commonmark", options)
     parser.enable(["table", "strikethrough"])
     # Replace markdown-it's block-list (it lets some data: images through) by an allow-list.
     parser.validateLink = is_safe_url  # type: ignore[method-assign]
