@@ -1,9 +1,9 @@
-"""The finished look, in JupyterLab with headless Chromium: the session row stays one tidy row
-with the active session unmistakable, at six sessions (buttons) and at ten (a dropdown), and
-fenced code in the widget is highlighted.
+"""The finished look, in JupyterLab with headless Chromium: a finished %%chat reply shows
+rendered; the session row stays one tidy row with the active session unmistakable, at six
+sessions (buttons) and at ten (a dropdown); fenced code in the widget is highlighted.
 
-Screenshots (``ten-sessions.png``, ``highlighted-code.png``, ``toolbar.png``) go to the folder
-the run names at its end.
+Screenshots (``rendered-reply.png``, ``ten-sessions.png``, ``highlighted-code.png``,
+``toolbar.png``) go to the folder the run names at its end.
 Chromium missing skips the test, unless ``JIDO_REQUIRE_BROWSER=1`` (CI) makes that a failure.
 """
 
@@ -38,6 +38,7 @@ CELLS = [
     "    code.add_message('user', 'Show me a loop')\n"
     f"    code.add_message('assistant', {CODE_REPLY!r})\n"
     "%session switch code",
+    "%%chat\nPlease **render** `this` for me",
     "%session ui",
     "print('DONE')",
 ]
@@ -68,6 +69,9 @@ def test_ten_sessions_one_row_and_the_active_one_stands_out(lab: str) -> None:
                 expect(cells).to_have_count(len(CELLS))
                 run_all_cells(page, cells)
                 expect(cells.nth(len(CELLS) - 1).locator(".jp-OutputArea")).to_contain_text("DONE")
+                reply = cells.nth(2).locator(".jp-OutputArea-output").last
+                _check_rendered_reply(reply)
+                reply.screenshot(path=str(ARTIFACTS / "rendered-reply.png"))
                 view = page.locator(".jido-view")
                 _check_ten(view)
                 view.scroll_into_view_if_needed()
@@ -143,6 +147,17 @@ def _check_six(view) -> None:
     shown, row = active.bounding_box(), view.locator(".jido-tabs").bounding_box()
     assert shown is not None and row is not None
     assert row["x"] - 1 <= shown["x"] and shown["x"] + shown["width"] <= row["x"] + row["width"] + 1
+
+
+def _check_rendered_reply(reply) -> None:
+    """The finished %%chat reply is rendered Markdown, not the streamed plain text."""
+    from playwright.sync_api import expect
+
+    expect(reply.locator("strong", has_text="render")).to_have_count(1)
+    expect(reply.locator("code", has_text="this")).to_have_count(1)
+    expect(reply.locator("code", has_text="%session config provider=openai")).to_have_count(1)
+    assert "**" not in reply.inner_text() and "`" not in reply.inner_text()
+    assert reply.locator("img, script").count() == 0
 
 
 def _check_highlighted(code) -> None:

@@ -1,8 +1,9 @@
 """``%%chat`` / ``%chat``: send the cell as the next user message and stream the reply.
 
-The reply is written to stdout as it arrives, which streams into the cell output both in a
-kernel and in a plain terminal shell. Failures reach the user as one line (a ``ChatFailed``
-that the magic turns into a ``UsageError``); the session stays consistent either way.
+The reply is written to stdout as it arrives in a terminal; in a kernel it streams into one
+display that shows the rendered Markdown once the reply is complete (:mod:`.rendered_reply`).
+Failures reach the user as one line (a ``ChatFailed`` that the magic turns into a
+``UsageError``); the session stays consistent either way.
 """
 
 from __future__ import annotations
@@ -277,28 +278,34 @@ def run_chat(ext: Extension, line: str, cell: str | None) -> None:
     reply = stream_reply(
         ext,
         session,
-        lambda printer: send_message(session, text, namespace=namespace, on_event=printer),
+        lambda on_event: send_message(session, text, namespace=namespace, on_event=on_event),
     )
     if options.code and reply is not None:
         put_code_below(ext.shell, reply.content)
 
 
 def stream_reply(
-    ext: Extension, session: Session, send: Callable[[StreamPrinter], Message]
+    ext: Extension, session: Session, send: Callable[[Callable[[Event], None]], Message]
 ) -> Message | None:
-    """Run ``send`` (an exchange with ``session``) with a printer streaming into the output;
-    None when interrupted, after saying what the interrupt did."""
-    printer = StreamPrinter()
+    """Run ``send`` (an exchange with ``session``, given the event callback) streaming into
+    the output: plain text in a terminal, in a kernel a display that shows the rendered reply
+    once complete. None when interrupted, after saying what the interrupt did."""
+    from .rendered_reply import RenderedReply, in_kernel
+
+    rendered = RenderedReply() if in_kernel(ext.shell) else None  # a terminal keeps plain text
+    printer = rendered.printer if rendered is not None else StreamPrinter()
     with session.lock:
         before = len(session.messages) + session.dropped["messages"]
     try:
-        return send(printer)
+        return send(rendered or printer)
     except KeyboardInterrupt:
         printer.end()
         print(after_interrupt(ext, session, before))
         return None
     finally:
         printer.end()
+        if rendered is not None:
+            rendered.finish()
 
 
 def after_interrupt(ext: Extension, session: Session, before: int) -> str:
