@@ -97,7 +97,7 @@ def test_show_bad_page_is_one_line_with_the_range(shell, registry, count, page, 
 
 
 def test_show_an_empty_session_and_no_session(shell, registry) -> None:
-    assert "No session is active" in usage_error(shell, "show")
+    assert "No session is open" in usage_error(shell, "show")
     registry.create("empty")
     page = run(shell, "show")
     assert "no messages yet" in str(page) and "no messages yet" in page._repr_markdown_()
@@ -314,7 +314,7 @@ def test_export_to_a_folder_and_another_session(shell, registry, workdir, capsys
 
 
 def test_export_mistakes_are_one_line(shell, registry, workdir) -> None:
-    assert "No session is active" in usage_error(shell, "export")
+    assert "No session is open" in usage_error(shell, "export")
     registry.create("analysis")
     assert "invalid choice: 'pdf'" in usage_error(shell, "export --format pdf")
     message = usage_error(shell, "export --output missing/dir/out.md")

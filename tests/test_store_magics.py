@@ -134,7 +134,7 @@ def test_resume_by_prefix_index_and_already_open(shell, registry, capsys) -> Non
 
 
 def test_mistakes_are_one_line_and_change_nothing(shell, registry, workdir) -> None:
-    assert "No session is active" in one_line_usage_error(shell, "save")
+    assert "No session is open" in one_line_usage_error(shell, "save")
     assert "nothing to save" not in one_line_usage_error(shell, "save x --all")
     assert "no saved sessions" in one_line_usage_error(shell, "resume ghost").lower()
     run(shell, "new alpha")

@@ -118,8 +118,8 @@ def test_buttons_new_close_and_errors_in_status(shell, registry) -> None:
     extension_for(shell).magics.max_sessions = 2
     view = show_view(shell)
     view.close_button.click()
-    assert "No session is active" in view.last_error
-    assert "Error: No session is active" in view.status.value
+    assert "No session is open" in view.last_error
+    assert "Error: No session is open" in view.status.value
     view.new_button.click()
     view.new_button.click()
     assert labels(view) == ["session-1", "session-2"] and registry.active.name == "session-2"

@@ -6,6 +6,11 @@ Every error carries one sentence that says what is wrong and what to do next; th
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+#: The one wording for "there is no session" (none open means none active, and vice versa).
+NO_SESSION_OPEN = "No session is open: create one with %session new NAME."
+
 
 class JidoError(Exception):
     """Base class of every error the product raises on purpose."""
@@ -68,3 +73,15 @@ def shorten(text: str, limit: int = 80) -> str:
     """Return ``text`` cut to ``limit`` characters, for quoting user or file content safely."""
     text = repr(text)[1:-1] if not text.isprintable() else text
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """``" Did you mean 'switch'?"`` for the choice closest to a mistyped ``word``, else ``""``."""
+    from difflib import get_close_matches  # lazy: only a mistake pays for it
+
+    options = list(choices)
+    found = get_close_matches(word.lower(), [c.lower() for c in options], n=1, cutoff=0.6)
+    if not found:
+        return ""
+    closest = next(c for c in options if c.lower() == found[0])
+    return f" Did you mean '{closest}'?"

@@ -8,7 +8,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import DuplicateName, InvalidConfig, NoActiveSession, SessionLimitReached, shorten
+from .errors import (
+    NO_SESSION_OPEN,
+    DuplicateName,
+    InvalidConfig,
+    NoActiveSession,
+    SessionLimitReached,
+    shorten,
+)
 from .ids import new_id
 from .records import Caps, Parent, SessionConfig
 from .session import Session
@@ -100,7 +107,7 @@ class Registry:
     def require_active(self) -> Session:
         session = self._active
         if session is None:
-            raise NoActiveSession("No session is active: create one with %session new NAME.")
+            raise NoActiveSession(NO_SESSION_OPEN)
         return session
 
     def get(self, target: int | str | None = None) -> Session:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .errors import AmbiguousTarget, InvalidName, SessionNotFound, shorten
+from .errors import NO_SESSION_OPEN, AmbiguousTarget, InvalidName, SessionNotFound, shorten
 from .session import Session
 
 MAX_NAME_LENGTH = 50
@@ -46,7 +46,7 @@ def resolve_target(target: int | str, sessions: Sequence[Session]) -> Session:
     """Find one session by exact id, 1-based index, exact name (case-insensitive), or a unique
     case-insensitive prefix of a name or id, in that order of precedence."""
     if not sessions:
-        raise SessionNotFound("No session is open: create one with %session new NAME.")
+        raise SessionNotFound(NO_SESSION_OPEN)
     if isinstance(target, int) and not isinstance(target, bool):
         return _by_index(target, sessions, str(target))
     if not isinstance(target, str) or not target.strip():

@@ -6,6 +6,7 @@ import argparse
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ...core.errors import NO_SESSION_OPEN
 from ...core.session import Session
 from ...core.transcript import usd
 from ..parsing import CommandParser
@@ -91,7 +92,7 @@ class SessionListing(TextTable):
         return cls(tuple(rows))
 
     def empty_text(self) -> str:
-        return "No session is open: create one with %session new NAME."
+        return NO_SESSION_OPEN
 
 
 def _run_list(ext: Extension, args: argparse.Namespace) -> SessionListing:
