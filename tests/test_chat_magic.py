@@ -353,7 +353,6 @@ def test_interrupting_the_kernel_keeps_the_partial_reply(workdir, chat_server) -
     chat_server.push(sse.Stream([sse.content("Half a "), sse.content("reply")], stall_after=1))
     manager, client = start_new_kernel(kernel_name="python3", cwd=str(workdir))
     try:
-
         shown: list[str] = []  # the reply's display, as a front end shows it after updates
 
         def execute(code: str, *, interrupt_on: str | None = None) -> tuple[str, str]:

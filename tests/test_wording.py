@@ -38,3 +38,35 @@ def test_did_you_mean_picks_the_closest_choice_or_none() -> None:
     assert did_you_mean("swich", ["new", "switch", "show"]) == " Did you mean 'switch'?"
     assert did_you_mean("TEMPRATURE", ["temperature", "model"]) == " Did you mean 'temperature'?"
     assert did_you_mean("xyz", ["new", "switch"]) == ""
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("swich a", "Unknown subcommand 'swich': did you mean 'switch'? Use one of new, list,"),
+        ("config temprature=1", "Unknown setting 'temprature': did you mean 'temperature'?"),
+        ("config provider=opnai", "Unknown provider 'opnai': did you mean 'openai'?"),
+        ("new b --provder offline", "unrecognized arguments: --provder offline. Did you mean '--provider'?"),
+        ("save --forse", "unrecognized arguments: --forse. Did you mean '--force'? Usage:"),
+        ("export --format jsn", "Did you mean 'json'? Usage: %session export"),
+    ],
+)
+def test_a_mistyped_word_gets_the_closest_suggestion(shell, line: str, expected: str) -> None:
+    run(shell, "new a")
+    assert expected in one_line_usage_error(shell, line)
+
+
+def test_nothing_close_means_no_suggestion_but_the_full_list(shell) -> None:
+    message = one_line_usage_error(shell, "frobnicate")
+    assert "did you mean" not in message.lower() and "use one of new, list, switch" in message
+
+
+def test_chat_options_are_suggested_too(shell) -> None:
+    from IPython.core.error import UsageError
+
+    with pytest.raises(
+        UsageError,
+        match=r"unknown option '--interpolte'\. Did you mean "
+        r"'--interpolate'\?",
+    ):
+        shell.run_cell_magic("chat", "--interpolte", "hello")

@@ -75,13 +75,26 @@ def shorten(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    """``" Did you mean 'switch'?"`` for the choice closest to a mistyped ``word``, else ``""``."""
+def closest_choice(word: str, choices: Iterable[str]) -> str | None:
+    """The choice closest to a mistyped ``word`` (any case), or None when none is close."""
     from difflib import get_close_matches  # lazy: only a mistake pays for it
 
     options = list(choices)
-    found = get_close_matches(word.lower(), [c.lower() for c in options], n=1, cutoff=0.6)
-    if not found:
-        return ""
-    closest = next(c for c in options if c.lower() == found[0])
-    return f" Did you mean '{closest}'?"
+    found = get_close_matches(word.lower(), [c.lower() for c in options], n=1, cutoff=0.75)
+    return next(c for c in options if c.lower() == found[0]) if found else None
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """``" Did you mean 'switch'?"`` for the choice closest to ``word``, else ``""``."""
+    closest = closest_choice(word, choices)
+    return f" Did you mean '{closest}'?" if closest else ""
+
+
+def unknown_choice(kind: str, word: str, choices: Iterable[str], tail: str = "") -> str:
+    """``Unknown setting 'temprature': did you mean 'temperature'? Use one of ...``, or
+    ``... 'xyz': use one of ...`` when nothing is close."""
+    options = list(choices)
+    closest = closest_choice(word, options)
+    head = f"Unknown {kind} '{shorten(word, 40)}': "
+    listed = f"use one of {', '.join(options)}{tail}."
+    return head + (f"did you mean '{closest}'? {listed.capitalize()}" if closest else listed)

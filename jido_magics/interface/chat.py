@@ -21,7 +21,7 @@ from ..agents.events import Event, ReasoningDelta, TextDelta, ToolResult
 from ..agents.exchange import send_message
 from ..agents.prompts import DEFAULT_ERROR_QUESTION, ask_for_code, code_of, error_message
 from ..core.controls import visible_controls
-from ..core.errors import shorten
+from ..core.errors import did_you_mean, shorten
 from ..core.records import Message
 from ..core.session import Session
 from .parsing import CommandUsageError
@@ -74,8 +74,10 @@ def parse_chat(line: str, cell: str | None) -> ChatOptions:
                 raise CommandUsageError(f"%chat: --session needs a TARGET. Usage: {USAGE}")
             if cell is None and not match.group("other").startswith("--"):
                 break  # "-" starting the text of a line, e.g. "%chat -1 is odd?"
+            other = match.group("other")
+            hint = did_you_mean(other.partition("=")[0], re.findall(r"--[a-z][a-z-]*", USAGE))
             raise CommandUsageError(
-                f"%chat: unknown option '{shorten(match.group('other'), 30)}'. Usage: {USAGE}"
+                f"%chat: unknown option '{shorten(other, 30)}'.{hint} Usage: {USAGE}"
             )
         if match.group("interpolate"):
             interpolate = True

@@ -15,7 +15,7 @@ from IPython.core.magic import (
 from traitlets import Bool, Int, TraitError, Unicode, observe, validate
 
 from ..core.controls import visible_controls
-from ..core.errors import JidoError
+from ..core.errors import JidoError, unknown_choice
 from ..core.records import Caps
 from .commands import command_table
 from .parsing import split_words
@@ -115,10 +115,8 @@ class SessionMagics(Magics):
         table = command_table()
         command = table.get(words[0])
         if command is None:
-            raise UsageError(
-                f"Unknown subcommand '{visible_controls(words[0][:40])}': "
-                f"use one of {', '.join(table)} (see %session?)."
-            )
+            word = visible_controls(words[0][:40])
+            raise UsageError(unknown_choice("subcommand", word, table, " (see %session?)"))
         try:
             args = command.parser().parse(words[1:])
             return command.run(self.extension, args)

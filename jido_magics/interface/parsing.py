@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import re
 import shlex
 from typing import NoReturn
 
-from ..core.errors import JidoError
+from ..core.errors import JidoError, did_you_mean
+
+_UNRECOGNIZED = re.compile(r"unrecognized arguments: (.*)")
+_INVALID_CHOICE = re.compile(r"invalid choice: '([^']*)' \(choose from (.*)\)")
 
 
 class CommandUsageError(JidoError):
@@ -26,8 +30,24 @@ class CommandParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise CommandUsageError(
-            f"{self.prog}: {message}. Usage: {self.prog} {self._one_line_usage}"
+            f"{self.prog}: {message}.{self._suggestion(message)} "
+            f"Usage: {self.prog} {self._one_line_usage}"
         )
+
+    def _suggestion(self, message: str) -> str:
+        """The closest option to a mistyped one, or the closest choice to a bad value."""
+        unknown = _UNRECOGNIZED.match(message)
+        if unknown is not None:
+            options = [o for o in self._option_string_actions if o.startswith("--")]
+            for word in unknown.group(1).split():
+                if word.startswith("-"):
+                    return did_you_mean(word.partition("=")[0], options)
+            return ""
+        choice = _INVALID_CHOICE.search(message)
+        if choice is not None:
+            choices = [c.strip().strip("'\"") for c in choice.group(2).split(",")]
+            return did_you_mean(choice.group(1), choices)
+        return ""
 
     def parse(self, words: list[str]) -> argparse.Namespace:
         try:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from ...agents.context import DEFAULT_SYSTEM_PROMPT
 from ...agents.providers import check_installed, provider_names
 from ...agents.providers.keys import key_variables
-from ...core.errors import InvalidConfig, shorten
+from ...core.errors import InvalidConfig, shorten, unknown_choice
 from ...core.records import SessionConfig
 from ...core.session import Session
 from ...core.transcript import usd
@@ -53,9 +53,7 @@ def parse_pairs(words: list[str]) -> dict[str, Any]:
                 "e.g. temperature=0.2."
             )
         if key not in KEYS:
-            raise InvalidConfig(
-                f"Unknown setting '{shorten(key, 40)}': use one of {', '.join(KEYS)}."
-            )
+            raise InvalidConfig(unknown_choice("setting", key, KEYS))
         changes[KEYS[key]] = _value(key, raw)
     return changes
 
@@ -64,9 +62,7 @@ def checked_provider(raw: str) -> str:
     """The registered provider called ``raw`` (any case), else a one-line error."""
     name = raw.strip().lower()
     if name not in provider_names():
-        raise InvalidConfig(
-            f"Unknown provider '{shorten(raw, 40)}': use one of {', '.join(provider_names())}."
-        )
+        raise InvalidConfig(unknown_choice("provider", raw.strip(), provider_names()))
     check_installed(name)
     return name
 
