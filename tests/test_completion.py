@@ -18,9 +18,11 @@ def complete(shell, text: str) -> list[str]:
 
 
 def ours(shell, text: str) -> list[str]:
+    """Our completions that change the line (where nothing fits, ours is a no-op: the text)."""
     with provisionalcompleter():
         found = list(shell.Completer.completions(text, len(text)))
-    return [text[: c.start] + c.text for c in found if c.type == "jido_magics"]
+    lines = [text[: c.start] + c.text for c in found if c.type == "jido_magics"]
+    return [line for line in lines if line != text]
 
 
 @pytest.fixture
@@ -239,3 +241,31 @@ def test_a_name_saved_twice_completes_as_ids(shell, registry) -> None:
 def test_an_unreadable_sessions_folder_completes_nothing(shell, registry, workdir) -> None:
     (workdir / ".sessions").write_text("not a folder")
     assert ours(shell, "%session resume ") == []
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "%chat --session ",  # no session open: nothing to offer
+        "%chat --session i",
+        "%session delete s",  # nothing saved
+        "%session switch zz",
+        "%session frobnicate ",
+        "%session save --all ",
+        "%%chat --session plumx",
+        "%chat tell me about i",  # the message text
+    ],
+)
+def test_after_our_magics_nothing_of_ipython_leaks_in(shell, line: str) -> None:
+    """Where nothing of ours fits, completing changes nothing: no Python names (and, if, in),
+    no other magics (%save, %sc)."""
+    assert complete(shell, line) in ([line], [])
+
+
+def test_file_paths_are_left_to_ipython(shell, workdir) -> None:
+    (workdir / "notes-for-export.md").write_text("x")
+    (workdir / "other.sessions").mkdir()
+    assert "%session export --output notes-for-export.md" in complete(
+        shell, "%session export --output notes-for"
+    )
+    assert "%session trust other.sessions" in " ".join(complete(shell, "%session trust other"))

@@ -46,7 +46,10 @@ def test_did_you_mean_picks_the_closest_choice_or_none() -> None:
         ("swich a", "Unknown subcommand 'swich': did you mean 'switch'? Use one of new, list,"),
         ("config temprature=1", "Unknown setting 'temprature': did you mean 'temperature'?"),
         ("config provider=opnai", "Unknown provider 'opnai': did you mean 'openai'?"),
-        ("new b --provder offline", "unrecognized arguments: --provder offline. Did you mean '--provider'?"),
+        (
+            "new b --provder offline",
+            "unrecognized arguments: --provder offline. Did you mean '--provider'?",
+        ),
         ("save --forse", "unrecognized arguments: --forse. Did you mean '--force'? Usage:"),
         ("export --format jsn", "Did you mean 'json'? Usage: %session export"),
     ],

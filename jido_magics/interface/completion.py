@@ -2,8 +2,9 @@
 session names (quoted when they need it), export formats and ``config`` keys.
 
 One IPython matcher (matcher API v2) is added to the shell's completer on load and removed on
-unload. It only answers on lines that start with those magics; elsewhere it returns nothing
-and lets IPython's own matchers work.
+unload. It only answers on lines that start with those magics, and there it answers alone:
+where nothing of ours fits it offers nothing new, never IPython's Python names or magics.
+Elsewhere it returns nothing and lets IPython's own matchers work.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ MATCHER_ID = "jido_magics.session_matcher"
 CHAT_OPTIONS = ("--session", "--interpolate")
 #: Subcommands whose TARGET names a saved file rather than an open session.
 SAVED_TARGETS = frozenset({"resume", "delete"})
+#: Values that are file paths: IPython's own path completion answers for them.
+PATH_VALUES = frozenset({"PATH", "FILE", "FOLDER", "DIR"})
 # ``%session ...``, also as ``x = %session list``; ``%%chat`` only on a cell's first line.
 _MAGIC_LINE = re.compile(
     r"^\s*(?:[A-Za-z_][\w.]*\s*=\s*)?(%%?)(session|chat)(?=\s)(.*)$", re.DOTALL
@@ -134,8 +137,11 @@ def _takes_target(usage: str) -> bool:
     return first in ("TARGET", "[TARGET]")
 
 
-def complete_session_line(extension: Extension, words: list[str], fragment: str) -> list[str]:
-    """Completions for ``%session`` given the finished words after it and the partial one."""
+def complete_session_line(
+    extension: Extension, words: list[str], fragment: str
+) -> list[str] | None:
+    """Completions for ``%session`` given the finished words after it and the partial one;
+    None where a file path is typed (IPython's own path completion answers there)."""
     table = command_table()
     if not words:
         return _starting_with(table, fragment)
@@ -144,9 +150,13 @@ def complete_session_line(extension: Extension, words: list[str], fragment: str)
         return []
     previous = words[-1] if len(words) > 1 else ""
     if previous in _value_options(command.usage):
+        if _metavar(command.usage, previous) in PATH_VALUES:
+            return None
         return _option_value(extension, previous, fragment, words)
     if fragment.startswith("--") and "=" in fragment:
         option, _, value = fragment.partition("=")
+        if _metavar(command.usage, option) in PATH_VALUES:
+            return None
         return [f"{option}={v}" for v in _option_value(extension, option, value, words)]
     if fragment.startswith("-"):
         return _starting_with(_options(command.usage), fragment)
@@ -154,6 +164,8 @@ def complete_session_line(extension: Extension, words: list[str], fragment: str)
         return _config_pairs(extension, fragment)
     if command.name == "models":
         return [] if _positionals(words[1:], command.usage) else _model_providers(fragment)
+    if command.usage.split(" ", 1)[0] in PATH_VALUES and not _positionals(words[1:], command.usage):
+        return None
     if not _takes_target(command.usage) or _positionals(words[1:], command.usage):
         return []
     if command.name in SAVED_TARGETS:
@@ -215,6 +227,12 @@ def _config_pairs(extension: Extension, fragment: str) -> list[str]:
     return []
 
 
+def _metavar(usage: str, option: str) -> str | None:
+    """What ``option`` takes in ``usage``: ``PATH`` for ``[--output PATH]``."""
+    match = re.search(rf"\[{re.escape(option)} ([^\[\] ]+)\]", usage)
+    return match.group(1) if match else None
+
+
 def _value_options(usage: str) -> frozenset[str]:
     """Options that take a value: ``[--page N]`` does, ``[--force]`` does not."""
     groups = (group.split() for group in re.findall(r"\[([^\[\]]+)\]", usage))
@@ -264,9 +282,8 @@ def completions_for(extension: Extension, text_until_cursor: str) -> tuple[list[
     percent, magic, rest = match.groups()
     words, fragment, _ = split_partial(rest)
     if magic == "session":
-        if percent != "%":
-            return None
-        return complete_session_line(extension, words, fragment), fragment
+        found = complete_session_line(extension, words, fragment) if percent == "%" else None
+        return None if found is None else (found, fragment)
     return complete_chat_line(extension, words, fragment), fragment
 
 
@@ -280,9 +297,13 @@ def make_matcher(extension: Extension) -> Any:
             found = completions_for(extension, context.text_until_cursor)
         except Exception:  # completion must never break typing
             found = None
-        if not found or not found[0]:
+        if found is None:
             return {"completions": [], "suppress": False}
         texts, fragment = found
+        if not texts:
+            # Nothing of ours fits. IPython suppresses its own matchers (Python names, other
+            # magics) only for a matcher with completions, so offer what was typed: a no-op.
+            texts = [fragment]
         return {
             "completions": [SimpleCompletion(text, type="jido_magics") for text in texts],
             "matched_fragment": fragment,
