@@ -429,3 +429,36 @@ def test_resume_in_a_second_kernel(workdir) -> None:
             ["user", "saved at exit"],
         ],
     }
+
+
+def test_save_all_writes_only_changed_sessions_unless_forced(
+    shell, registry, workdir, capsys
+) -> None:
+    for name in ("a", "b", "c"):
+        run(shell, f"new {name}")
+    run(shell, "save --all")
+    capsys.readouterr()
+    registry.get("b").add_message("user", "only b changed")
+    before = {p: p.read_bytes() for p in (workdir / ".sessions").glob("*.json")}
+    run(shell, "save --all")
+    out = capsys.readouterr().out
+    assert out.count("Saved '") == 1 and "Saved 'b'" in out and "(generation 2)" in out
+    assert "Unchanged since saved, not written again: 'a', 'c' (--force saves them too)." in out
+    after = {p: p.read_bytes() for p in (workdir / ".sessions").glob("*.json")}
+    changed = [p for p in before if before[p] != after[p]]
+    assert changed == [_saved_path(workdir, registry.get("b"))]
+    assert [s.generation for s in registry.sessions] == [1, 2, 1]
+    run(shell, "save --all --force")
+    assert capsys.readouterr().out.count("Saved '") == 3
+    assert [s.generation for s in registry.sessions] == [2, 3, 2]
+
+
+def test_save_all_writes_an_unchanged_session_whose_file_is_gone(
+    shell, registry, workdir, capsys
+) -> None:
+    run(shell, "new kept")
+    run(shell, "save --all")
+    _saved_path(workdir, registry.active).unlink()
+    run(shell, "save --all")
+    assert "Saved 'kept'" in capsys.readouterr().out
+    assert _saved_path(workdir, registry.active).exists()

@@ -53,10 +53,15 @@ def saved_line(store: SessionStore, session: Session, path: Path) -> str:
     return line if note is None else f"{line} {note}"
 
 
+def is_saved_unchanged(store: SessionStore, session: Session) -> bool:
+    """True when ``session`` has not changed since its file was written and that file is there."""
+    return not session.dirty and os.path.lexists(store.path_for(session.id))
+
+
 def _run_save(ext: Extension, args: argparse.Namespace) -> None:
     if args.all and args.target is not None:
         raise JidoError("%session save: give a TARGET or --all, not both.")
-    from ..saving import save_home
+    from ..saving import home_store, save_home
 
     registry = ext.registry
     if not args.all:
@@ -68,14 +73,24 @@ def _run_save(ext: Extension, args: argparse.Namespace) -> None:
     if not sessions:
         print("No session is open: nothing to save.")
         return
+    # Unchanged sessions whose file is there are not written again (a new generation of the
+    # same content); --force saves them too.
+    unchanged = (
+        [] if args.force else [s for s in sessions if is_saved_unchanged(home_store(ext, s), s)]
+    )
     failures: list[str] = []
     for session in sessions:
+        if session in unchanged:
+            continue
         try:
             store, path = save_home(ext, session, force=args.force)
         except JidoError as exc:
             failures.append(str(exc))
             continue
         print(saved_line(store, session, path))
+    if unchanged:
+        names = ", ".join(f"'{shorten(s.name, 40)}'" for s in unchanged)
+        print(f"Unchanged since saved, not written again: {names} (--force saves them too).")
     if failures:
         raise PersistenceError(
             f"{len(failures)} of {len(sessions)} sessions were not saved; the first: {failures[0]}"
@@ -345,9 +360,11 @@ COMMANDS = [
         "save the active (or named, or every) session as a signed file beside the notebook",
         _configure_save,
         _run_save,
-        details="--force overwrites a newer copy another kernel saved. Autosave, close and\n"
-        "exit never overwrite it: they keep this kernel's copy as a new session named\n"
-        "'NAME (conflict TIME)' and say where.",
+        details=(
+            "--all skips sessions unchanged since saved; --force saves them too, and overwrites\n"
+            "a newer copy another kernel saved. Autosave, close and exit never overwrite it:\n"
+            "they keep this kernel's copy as a new session named 'NAME (conflict TIME)'."
+        ),
     ),
     Command(
         "resume",
