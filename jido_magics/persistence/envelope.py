@@ -103,7 +103,7 @@ def open_envelope(data: bytes, path: Path) -> Envelope:
                 path,
             )
         raise NotASessionFile(
-            f"{label} is not a jido_magics session file ({_why_not(data)}): move it out of the "
+            f"{label} is not a jido_magics session file ({why_not(data)}): move it out of the "
             "sessions folder or restore it from a backup.",
             path,
         )
@@ -132,7 +132,7 @@ def verify(envelope: Envelope, keys: KeyRing, path: Path) -> None:
         )
 
 
-def _why_not(data: bytes) -> str:
+def why_not(data: bytes) -> str:
     """A short reason that quotes no file content."""
     if not data:
         return "it is empty"

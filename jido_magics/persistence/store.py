@@ -27,7 +27,7 @@ from ..core.records import Caps
 from ..core.session import Session
 from . import codec
 from .atomic import exists_at, open_folder, write_atomic
-from .envelope import envelope_parts, head_signature, open_envelope, signature, verify
+from .envelope import envelope_parts, head_signature, open_envelope, signature, verify, why_not
 from .errors import (
     Conflict,
     FileTooLarge,
@@ -474,7 +474,16 @@ class SessionStore:
                 "path (see %session where).",
                 source,
             ) from None
-        envelope = open_envelope(data, source)
+        try:
+            envelope = open_envelope(data, source)
+        except UnknownVersion:
+            raise
+        except NotASessionFile:  # its advice is for a file in the folder, not for trust
+            raise NotASessionFile(
+                f"{display_path(source)} is not a jido_magics session file ({why_not(data)}), "
+                "so trusting it cannot help: give the path of an ID.json file jido_magics saved.",
+                source,
+            ) from None
         keys = self.keys
         try:
             parsed = orjson.loads(envelope.payload)

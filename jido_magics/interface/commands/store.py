@@ -12,7 +12,12 @@ from typing import TYPE_CHECKING, TypeVar
 from ...core.errors import AmbiguousTarget, DuplicateName, JidoError, shorten
 from ...core.ids import is_valid_session_id
 from ...persistence.catalog import check_listed, load_listed
-from ...persistence.errors import NoSavedSession, PersistenceError, display_path
+from ...persistence.errors import (
+    NoSavedSession,
+    NotASessionFile,
+    PersistenceError,
+    display_path,
+)
 from ...persistence.store import STATUS_UNREADABLE, SavedSession, SessionStore
 from ..parsing import CommandParser
 from ..text_table import TextTable
@@ -321,16 +326,41 @@ def _configure_trust(parser: CommandParser) -> None:
     parser.add_argument("file")
 
 
-def _run_trust(ext: Extension, args: argparse.Namespace) -> None:
-    store = ext.store
-    if "\x00" in args.file:  # no file name holds one (and the OS would refuse it)
+def trust_source(store: SessionStore, text: str) -> Path:
+    """The file ``%session trust TEXT`` names (relative: from the current folder, else the
+    sessions folder), or a one-line error that says what is wrong with that path."""
+    if not text.strip():
         raise NoSavedSession(
-            f"There is no file '{shorten(args.file, 40)}' to trust: give the session file's path "
+            "Give the path of the session file to trust, e.g. %session trust "
+            "other.sessions/ID.json (%session where shows this notebook's folder)."
+        )
+    if "\x00" in text:  # no file name holds one (and the OS would refuse it)
+        raise NoSavedSession(
+            f"There is no file '{shorten(text, 40)}' to trust: give the session file's path "
             "(see %session where)."
         )
-    given = Path(args.file).expanduser()
-    source = given if given.exists() or given.is_absolute() else store.folder / given
-    target = store.trust(source)
+    given = Path(text).expanduser()
+    source = given if os.path.lexists(given) or given.is_absolute() else store.folder / given
+    label = display_path(source)
+    if not os.path.lexists(source):
+        where = "" if given.is_absolute() else f" (looked in the current folder and {store.folder})"
+        raise NoSavedSession(f"There is no file {label} to trust{where}: check the path.")
+    if source.is_dir() and not source.is_symlink():
+        raise NotASessionFile(
+            f"{label} is a folder: give the path of one session file in it (ID.json).", source
+        )
+    if not source.is_symlink() and not source.is_file():
+        raise NotASessionFile(
+            f"{label} is not a regular file, so not a session file: give the path of an ID.json "
+            "file that jido_magics saved.",
+            source,
+        )
+    return source
+
+
+def _run_trust(ext: Extension, args: argparse.Namespace) -> None:
+    store = ext.store
+    target = store.trust(trust_source(store, args.file))
     print(
         f"Trusted {display_path(target)}: it is now signed with this kernel's key; "
         f"resume it with %session resume {target.stem}."
