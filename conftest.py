@@ -1,10 +1,12 @@
 """Keep every test, notebook kernel included, away from the user's real key, data and cache
-folders."""
+folders, and out of the source tree."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
+from pathlib import Path
 
 _state_dir = tempfile.mkdtemp(prefix="jido-test-state-")
 os.environ["JIDO_MAGICS_KEY_FILE"] = os.path.join(_state_dir, "session_key")
@@ -13,3 +15,26 @@ os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"  # LiteLLM fetches prices at
 os.environ["JIDO_MAGICS_CACHE_DIR"] = os.path.join(_state_dir, "cache")
 for _name in ("JIDO_MAGICS_PROVIDER", "JIDO_MAGICS_MODEL", "OPENAI_API_KEY", "OPENAI_BASE_URL"):
     os.environ.pop(_name, None)
+
+
+def pytest_configure(config) -> None:
+    """nbval starts each notebook's kernel in the notebook's folder, where the notebook saves
+    sessions and exports: start it in a temporary copy of that folder instead."""
+    try:
+        import nbval.plugin
+    except ImportError:
+        return
+    start_kernel = nbval.plugin.RunningKernel
+    if getattr(start_kernel, "in_temporary_copy", False):
+        return
+
+    def in_temporary_copy(kernel_name, cwd=None, *args, **kwargs):
+        if cwd is not None:
+            copy = Path(tempfile.mkdtemp(prefix="nbval-", dir=_state_dir)) / Path(cwd).name
+            hidden = shutil.ignore_patterns(".*", "__pycache__", "*.sessions")
+            shutil.copytree(cwd, copy, ignore=hidden)
+            cwd = str(copy)
+        return start_kernel(kernel_name, cwd, *args, **kwargs)
+
+    in_temporary_copy.in_temporary_copy = True  # type: ignore[attr-defined]
+    nbval.plugin.RunningKernel = in_temporary_copy

@@ -6,7 +6,9 @@ Usage: ``.venv/bin/python scripts/execute_notebook.py notebooks/quickstart.ipynb
 
 from __future__ import annotations
 
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 
@@ -15,15 +17,21 @@ def execute(path: Path) -> None:
     from nbclient import NotebookClient
 
     notebook = nbformat.read(path, as_version=4)
+    # Run in a temporary copy of the folder: what the notebook saves stays out of the tree.
+    scratch = Path(tempfile.mkdtemp(prefix="execute-notebook-")) / path.parent.resolve().name
+    shutil.copytree(path.parent, scratch, ignore=shutil.ignore_patterns(".*", "*.sessions"))
     client = NotebookClient(
         notebook,
         timeout=300,
         kernel_name="python3",
-        resources={"metadata": {"path": str(path.parent.resolve())}},
+        resources={"metadata": {"path": str(scratch)}},
         allow_errors=False,  # stops at an error, as Run All does, unless tagged raises-exception
         store_widget_state=False,
     )
-    client.execute()
+    try:
+        client.execute()
+    finally:
+        shutil.rmtree(scratch.parent, ignore_errors=True)
     notebook.metadata.pop("widgets", None)
     for cell in notebook.cells:
         cell.metadata.pop("execution", None)

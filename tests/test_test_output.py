@@ -47,3 +47,20 @@ def test_required_browser_fails_instead_of_skipping(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "JIDO_REQUIRE_BROWSER=1 but" in result.stdout
     assert "browser tests skipped" not in result.stdout
+
+
+def test_notebooks_run_by_nbval_write_nothing_into_the_source_tree() -> None:
+    """The quick start saves sessions and exports files beside itself: nbval runs its kernel
+    in a temporary copy of the folder, so the source folder is exactly as it was."""
+    folder = ROOT / "notebooks"
+    before = sorted(p.name for p in folder.iterdir())
+    result = run_pytest("notebooks/quickstart.ipynb", "--nbval-lax", "--nbval-current-env")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert sorted(p.name for p in folder.iterdir()) == before
+    assert not (folder / ".sessions").exists()
+
+
+def test_screenshots_go_to_a_temporary_folder() -> None:
+    from jupyterlab_harness import ARTIFACTS
+
+    assert ROOT not in ARTIFACTS.parents
