@@ -102,19 +102,41 @@ def lab_env(home: Path) -> dict[str, str]:
     Path(labconfig, "page_config.json").write_text(
         json.dumps({"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}})
     )
+    # Every cell in the page, not only those scrolled into view: tests count and read them.
+    tracker = Path(env["JUPYTER_CONFIG_DIR"], "lab", "user-settings", "@jupyterlab")
+    tracker = tracker / "notebook-extension" / "tracker.jupyterlab-settings"
+    tracker.parent.mkdir(parents=True)
+    tracker.write_text(json.dumps({"windowingMode": "none"}))
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
     env["PYTHONUNBUFFERED"] = "1"
     return env
 
 
+def copy_unrun(source: Path, path: Path) -> int:
+    """Copy the notebook ``source`` to ``path`` without outputs or execution counts (so a run
+    in the browser is seen to happen); returns its number of code cells."""
+    notebook = json.loads(source.read_text(encoding="utf-8"))
+    code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
+    for cell in code:
+        cell["outputs"], cell["execution_count"] = [], None
+    path.write_text(json.dumps(notebook, indent=1), encoding="utf-8")
+    return len(code)
+
+
 @contextmanager
-def running_lab(tmp_path: Path, notebook: str, cells: list[str]) -> Iterator[tuple[str, Path]]:
-    """A JupyterLab server in ``tmp_path`` with one notebook of ``cells``; yields the
-    notebook's URL and the server's folder, and stops the server (and its kernels) after."""
+def running_lab(
+    tmp_path: Path, notebook: str, cells: list[str] | Path
+) -> Iterator[tuple[str, Path]]:
+    """A JupyterLab server in ``tmp_path`` with one notebook of ``cells`` (or a copy of the
+    notebook file ``cells``, unrun); yields the notebook's URL and the server's folder, and
+    stops the server (and its kernels) after."""
     require_browser()
     root = tmp_path / "lab"
     root.mkdir()
-    write_notebook(root / notebook, cells)
+    if isinstance(cells, Path):
+        copy_unrun(cells, root / notebook)
+    else:
+        write_notebook(root / notebook, cells)
     port, token = free_port(), secrets.token_hex(16)
     command = [
         sys.executable,

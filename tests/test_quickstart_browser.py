@@ -1,0 +1,92 @@
+"""The quick start passes Run All in JupyterLab (headless Chromium): its cells that show a
+mistake on purpose carry the ``raises-exception`` tag, so Run All goes on past them and the
+last cell runs. The notebook runs unrun (outputs stripped) in a temporary copy.
+
+The screenshot (``quickstart-end.png``) goes to the folder the run names at its end.
+Chromium missing skips the test, unless ``JIDO_REQUIRE_BROWSER=1`` (CI) makes that a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from jupyterlab_harness import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    UI_TIMEOUT_MS,
+    running_lab,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+QUICKSTART = Path(__file__).resolve().parent.parent / "notebooks" / "quickstart.ipynb"
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Iterator[str]:
+    with running_lab(tmp_path, "quickstart.ipynb", QUICKSTART) as (url, _root):
+        yield url
+
+
+def test_run_all_runs_the_quick_start_to_its_last_cell(lab: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            page.set_default_timeout(UI_TIMEOUT_MS)
+            expect.set_options(timeout=UI_TIMEOUT_MS)
+            try:
+                page.goto(lab, wait_until="domcontentloaded")
+                code = page.locator(".jp-NotebookPanel .jp-Notebook .jp-CodeCell")
+                expect(code.first).to_be_visible()
+                count = _code_cells()
+                assert count >= 20
+                expect(code).to_have_count(count)
+                _run_all_once(page, code)
+                last = code.nth(count - 1)
+                expect(last.locator(".jp-InputPrompt")).to_have_text(re.compile(r"\[\d+\]"))
+                expect(last.locator(".jp-OutputArea")).to_contain_text("Closed session 'draft'.")
+                errors = code.filter(has_text="UsageError:")
+                assert errors.count() >= 3  # the deliberate mistakes ran and showed
+                for i in range(count):  # every cell ran, in order
+                    prompt = code.nth(i).locator(".jp-InputPrompt").inner_text()
+                    assert re.fullmatch(r"\[\d+\]:?", prompt.strip()), (i, prompt)
+                last.scroll_into_view_if_needed()
+                page.screenshot(path=str(ARTIFACTS / "quickstart-end.png"))
+            except Exception:
+                page.screenshot(path=str(ARTIFACTS / "quickstart-failure.png"))
+                raise
+        finally:
+            browser.close()
+
+
+def _code_cells() -> int:
+    notebook = json.loads(QUICKSTART.read_text(encoding="utf-8"))
+    return sum(cell["cell_type"] == "code" for cell in notebook["cells"])
+
+
+def _run_all_once(page, code) -> None:
+    """Run > Run All Cells once the kernel is idle (the quick start is not idempotent)."""
+    from playwright.sync_api import expect
+
+    status = page.locator(".jp-Notebook-ExecutionIndicator, .jp-KernelStatus").first
+    expect(status).to_be_visible()
+    page.wait_for_function(
+        "() => document.querySelector('.jp-NotebookPanel')"
+        " && !document.title.includes('Kernel starting')",
+    )
+    expect(page.locator(".jp-Toolbar-kernelName, .jp-KernelName").first).to_contain_text("Python")
+    page.wait_for_timeout(2000)  # give the kernel a moment to be ready after connecting
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+    expect(code.first.locator(".jp-InputPrompt")).to_have_text(re.compile(r"\[(\d+|\*)\]"))
