@@ -9,6 +9,7 @@ Chromium missing skips the test, unless ``JIDO_REQUIRE_BROWSER=1`` (CI) makes th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -195,3 +196,69 @@ def _has(name: str):
     import re
 
     return re.compile(rf"(^|\s){name}(\s|$)")
+
+
+RESTART_CELLS = [
+    "%load_ext jido_magics\nimport jido_magics",
+    "if not jido_magics.get_registry().sessions:\n    %session new after-restart",
+    "%session ui",
+    "print('READY')",
+]
+
+
+@pytest.fixture
+def restart_lab(tmp_path: Path) -> Iterator[str]:
+    with running_lab(tmp_path, "restart.ipynb", RESTART_CELLS) as (url, _root):
+        yield url
+
+
+def test_session_ui_works_at_once_after_a_kernel_restart(restart_lab: str) -> None:
+    """Restart the kernel, run the cells again: the new widget is live at once (its buttons
+    switch sessions in the new kernel), and no disconnected widget is left in its place."""
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            page.set_default_timeout(UI_TIMEOUT_MS)
+            expect.set_options(timeout=UI_TIMEOUT_MS)
+            try:
+                page.goto(restart_lab, wait_until="domcontentloaded")
+                cells = page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell")
+                expect(cells).to_have_count(len(RESTART_CELLS))
+                run_all_cells(page, cells)
+                done = cells.nth(len(RESTART_CELLS) - 1).locator(".jp-OutputArea")
+                expect(done).to_contain_text("READY")
+                expect(page.locator(".jido-view .jido-tabs button")).to_have_count(1)
+
+                page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Kernel$")).click()
+                page.locator(
+                    ".lm-Menu-itemLabel", has_text=re.compile(r"^Restart Kernel…$")
+                ).click()
+                page.locator(".jp-Dialog-button.jp-mod-accept").click()
+                # The old widget's kernel side is gone: nothing can mend that output.
+                expect(page.locator(".jp-KernelStatus, .jp-Notebook-ExecutionIndicator").first)
+                page.wait_for_timeout(3000)
+                page.screenshot(path=str(ARTIFACTS / "restarted-before-rerun.png"))
+                cells.nth(len(RESTART_CELLS) - 1).locator(".jp-InputArea-editor").click()
+                page.keyboard.press("Escape")
+                run_all_cells(page, cells)
+                expect(done).to_contain_text("READY")
+
+                view = page.locator(".jido-view")
+                expect(view).to_have_count(1)
+                expect(view.locator(".jido-tabs button")).to_have_text(["after-restart"])
+                view.locator("button.jido-new").click()  # the kernel answers: it is live
+                expect(view.locator(".jido-tabs button")).to_have_count(2)
+                expect(view.locator(".jido-status")).not_to_contain_text("Error")
+                assert page.locator(".jupyter-widgets-disconnected").count() == 0
+                view.screenshot(path=str(ARTIFACTS / "after-restart.png"))
+            except Exception:
+                page.screenshot(path=str(ARTIFACTS / "restart-failure.png"))
+                raise
+        finally:
+            browser.close()

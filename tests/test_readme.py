@@ -108,3 +108,10 @@ def test_security_model_says_what_the_signature_does_not_protect() -> None:
     security = section("Security model").lower()
     for phrase in ("confidentiality", "holding your key", "tampered", "different key"):
         assert phrase in security
+
+
+def test_readme_says_how_browser_tests_run_and_what_to_do_after_a_restart() -> None:
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    quick_start = text[text.index("## Quick start") : text.index("## Usage")]
+    assert "skipped" in quick_start and "JIDO_REQUIRE_BROWSER=1 bash" in quick_start
+    assert "After a kernel restart" in text and "`%session ui` again" in text
