@@ -3,8 +3,8 @@ folders, and out of the source tree."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -28,12 +28,17 @@ def pytest_configure(config) -> None:
     if getattr(start_kernel, "in_temporary_copy", False):
         return
 
+    spec = importlib.util.spec_from_file_location(
+        "execute_notebook", Path(__file__).parent / "scripts" / "execute_notebook.py"
+    )
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+
     def in_temporary_copy(kernel_name, cwd=None, *args, **kwargs):
         if cwd is not None:
-            copy = Path(tempfile.mkdtemp(prefix="nbval-", dir=_state_dir)) / Path(cwd).name
-            hidden = shutil.ignore_patterns(".*", "__pycache__", "*.sessions")
-            shutil.copytree(cwd, copy, ignore=hidden)
-            cwd = str(copy)
+            into = tempfile.mkdtemp(prefix="nbval-", dir=_state_dir)
+            cwd = str(script.scratch_copy(cwd, into))
         return start_kernel(kernel_name, cwd, *args, **kwargs)
 
     in_temporary_copy.in_temporary_copy = True  # type: ignore[attr-defined]

@@ -12,14 +12,25 @@ import tempfile
 from pathlib import Path
 
 
+def scratch_copy(folder: Path | str, into: Path | str) -> Path:
+    """A copy of ``folder`` in the temporary folder ``into`` for a notebook to run in, so what
+    it saves stays out of the source tree; the folder's siblings (``../tests``) are linked
+    beside it, as a notebook may import from them."""
+    folder = Path(folder).resolve()
+    copy = Path(into) / folder.name
+    shutil.copytree(folder, copy, ignore=shutil.ignore_patterns(".*", "__pycache__", "*.sessions"))
+    for sibling in folder.parent.iterdir():
+        if sibling != folder and not sibling.name.startswith("."):
+            (Path(into) / sibling.name).symlink_to(sibling)
+    return copy
+
+
 def execute(path: Path) -> None:
     import nbformat
     from nbclient import NotebookClient
 
     notebook = nbformat.read(path, as_version=4)
-    # Run in a temporary copy of the folder: what the notebook saves stays out of the tree.
-    scratch = Path(tempfile.mkdtemp(prefix="execute-notebook-")) / path.parent.resolve().name
-    shutil.copytree(path.parent, scratch, ignore=shutil.ignore_patterns(".*", "*.sessions"))
+    scratch = scratch_copy(path.parent, tempfile.mkdtemp(prefix="execute-notebook-"))
     client = NotebookClient(
         notebook,
         timeout=300,
@@ -31,7 +42,7 @@ def execute(path: Path) -> None:
     try:
         client.execute()
     finally:
-        shutil.rmtree(scratch.parent, ignore_errors=True)
+        shutil.rmtree(scratch.parent, ignore_errors=True)  # the links, not what they point to
     notebook.metadata.pop("widgets", None)
     for cell in notebook.cells:
         cell.metadata.pop("execution", None)
