@@ -57,3 +57,25 @@ def test_past_six_sessions_one_dropdown_names_the_active_one(shell, registry) ->
     assert len(view.tabs.options) == TAB_LIMIT and view.menu.options == ()
     assert view.tabs.value == registry.active.id
     assert (view.tabs.layout.display, view.menu.layout.display) == ("", "none")
+
+
+def test_a_session_that_is_answering_is_marked_until_its_reply_ends(shell, registry) -> None:
+    from jido_magics.agents.events import TextDelta
+    from jido_magics.agents.exchange import send_message
+    from jido_magics.ui.toolbar import ANSWERING_ICON
+
+    alpha = registry.create("alpha")
+    beta = registry.create("beta")  # active
+    view = show_view(shell)
+    seen: list[tuple[list[str], list[str]]] = []
+
+    def look(event) -> None:
+        if isinstance(event, TextDelta) and not seen:
+            seen.append((list(view.tabs.icons), list(view.tabs.tooltips)))
+
+    send_message(alpha, "hello from another cell", on_event=look)  # as %chat --session alpha
+    ((icons, tooltips),) = seen
+    assert icons == [ANSWERING_ICON, ACTIVE_ICON]
+    assert tooltips[0].endswith(" · answering") and tooltips[1].endswith(" · active")
+    assert list(view.tabs.icons) == ["", ACTIVE_ICON]  # the reply ended: the mark is gone
+    assert registry.active is beta

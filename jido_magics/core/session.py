@@ -39,6 +39,7 @@ CHANGE_TOOL_CALL = "tool_call"
 CHANGE_CONFIG = "config"
 CHANGE_USAGE = "usage"
 CHANGE_EXCHANGE = "exchange"  # a user message and its reply are complete
+CHANGE_ANSWERING = "answering"  # a reply started or stopped streaming in
 CHANGE_SAVED = "saved"
 
 
@@ -406,9 +407,11 @@ class Session:
         with self._lock:
             self.refuse_while_answering()
             self._answering = True
+        self._notify(CHANGE_ANSWERING)
 
     def end_answer(self) -> None:
         self._answering = False
+        self._notify(CHANGE_ANSWERING)
 
     def mark_exchange_complete(self) -> None:
         """Tell observers (autosave, the widget) that a prompt and its reply are complete."""

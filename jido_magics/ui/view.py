@@ -34,6 +34,7 @@ from ..core.registry import (
     RegistryEvent,
 )
 from ..core.session import (
+    CHANGE_ANSWERING,
     CHANGE_EXCHANGE,
     CHANGE_MESSAGE_TEXT,
     CHANGE_REASONING,
@@ -340,7 +341,7 @@ class SessionView(ConversationActions):
             self._offset = None
             self._sync_tabs()
             self._render_now()
-        elif kind in (EVENT_CREATED, EVENT_ADDED, EVENT_CLOSED, EVENT_RENAMED):
+        elif kind in (EVENT_CREATED, EVENT_ADDED, EVENT_CLOSED, EVENT_RENAMED, CHANGE_ANSWERING):
             self._sync_tabs()
             self._render_status()
             if kind == EVENT_ADDED and event.session is not None:
