@@ -44,15 +44,25 @@ class Kernel:
         self.manager, self.client = start_new_kernel(kernel_name="python3", cwd=folder)
 
     def execute(self, code: str) -> tuple[str, dict[str, Any]]:
-        """The text the cell printed (stdout and stderr) and its execute_reply content."""
+        """The text the cell showed (stdout, stderr, a reply's display as last updated) and its
+        execute_reply content."""
         msg_id = self.client.execute(code)
         out = []
+        displays: dict[str, int] = {}  # display id -> its place in out
         while True:
             msg = self.client.get_iopub_msg(timeout=60)
             if msg["parent_header"].get("msg_id") != msg_id:
                 continue
             if msg["msg_type"] == "stream":
                 out.append(msg["content"]["text"])
+            elif msg["msg_type"] in ("display_data", "update_display_data"):
+                text = msg["content"]["data"].get("text/plain", "")
+                display_id = msg["content"].get("transient", {}).get("display_id", "")
+                if display_id in displays:
+                    out[displays[display_id]] = text
+                else:
+                    displays[display_id] = len(out)
+                    out.append(text)
             elif msg["msg_type"] == "error":
                 out.append("\n".join(msg["content"]["traceback"]))
             if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
