@@ -6,6 +6,7 @@ import os
 from typing import TYPE_CHECKING
 
 from ..core.ids import is_valid_session_id
+from ..core.transcript import plural
 
 if TYPE_CHECKING:
     from .extension import Extension
@@ -30,5 +31,4 @@ def startup_hint(extension: Extension) -> str | None:
         return None
     if not count:
         return None
-    sessions = "1 saved session" if count == 1 else f"{count} saved sessions"
-    return f"{sessions} beside this notebook: %session resume lists them."
+    return f"{plural(count, 'saved session')} beside this notebook: %session resume lists them."

@@ -44,6 +44,16 @@ def exists_at(name: str, dir_fd: int) -> bool:
     return True
 
 
+def unused_name(stem: str, suffix: str, dir_fd: int) -> str:
+    """``stem + suffix``, else ``stem-2 + suffix``, ``stem-3`` …: the first name free in the
+    folder ``dir_fd``, so a file set aside never replaces an earlier one."""
+    for attempt in range(1, 1000):
+        name = f"{stem}{'' if attempt == 1 else f'-{attempt}'}{suffix}"
+        if not exists_at(name, dir_fd):
+            break
+    return name
+
+
 def write_atomic(
     folder: Path, name: str, chunks: Sequence[bytes], *, dir_fd: int | None = None
 ) -> None:

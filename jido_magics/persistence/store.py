@@ -26,7 +26,7 @@ from ..core.ids import check_session_id
 from ..core.records import Caps
 from ..core.session import Session
 from . import codec
-from .atomic import exists_at, open_folder, write_atomic
+from .atomic import exists_at, open_folder, unused_name, write_atomic
 from .envelope import envelope_parts, head_signature, open_envelope, signature, verify, why_not
 from .errors import (
     Conflict,
@@ -263,16 +263,11 @@ class SessionStore:
         return generation, False, ours
 
     def _set_aside(self, session_id: str, path: Path, dir_fd: int) -> None:
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        for attempt in range(1, 1000):
-            suffix = "" if attempt == 1 else f"-{attempt}"
-            aside = f"{session_id}.rejected-{stamp}{suffix}{SUFFIX}"
-            try:
-                os.stat(aside, dir_fd=dir_fd, follow_symlinks=False)
-            except FileNotFoundError:
-                break
-            except OSError as exc:
-                raise io_error("check", self.folder / aside, exc) from None
+        stem = f"{session_id}.rejected-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}"
+        try:
+            aside = unused_name(stem, SUFFIX, dir_fd)
+        except OSError as exc:
+            raise io_error("check", self.folder / f"{stem}{SUFFIX}", exc) from None
         try:
             os.rename(path.name, aside, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
         except OSError as exc:

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .atomic import exists_at, open_folder
+from .atomic import exists_at, open_folder, unused_name
 from .errors import Conflict, NoSavedSession, NotASessionFile, display_path, io_error
 from .leftovers import remove_leftovers
 
@@ -105,11 +105,8 @@ def _move_in(store: SessionStore, path: Path, dir_fd: int) -> Path:
         now = datetime.now(timezone.utc)
         stamp = now.strftime(_STAMP)
         session_id = path.name[: -len(".json")]
-        for attempt in range(1, 1000):
-            name = f"{session_id}.{stamp}{'' if attempt == 1 else f'-{attempt}'}.json"
-            if not exists_at(name, trash_fd):
-                break
         try:
+            name = unused_name(f"{session_id}.{stamp}", ".json", trash_fd)
             os.rename(path.name, name, src_dir_fd=dir_fd, dst_dir_fd=trash_fd)
         except OSError as exc:
             raise io_error("move to the trash", path, exc) from None
