@@ -29,6 +29,7 @@ def trash_files(workdir: Path) -> list[str]:
 def test_digit_only_names_are_refused_for_new_and_rename(shell, registry, name) -> None:
     message = one_line_usage_error(shell, f'new "{name}"')
     assert "only of digits" in message and "index" in message and registry.sessions == ()
+    assert f"e.g. 'run {name.strip()}'" in message  # the suggestion names the typed digits
     run(shell, "new notes")
     message = one_line_usage_error(shell, f'rename "{name}"')
     assert "only of digits" in message and registry.active.name == "notes"

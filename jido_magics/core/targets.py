@@ -37,7 +37,7 @@ def check_new_name(name: object) -> str:
     if stripped.isdecimal():
         raise InvalidName(
             f"Session name '{shorten(stripped, 30)}' is made only of digits, so it would be read "
-            "as an index: add a letter (e.g. 'run {shorten(stripped, 20)}')."
+            f"as an index: add a letter (e.g. 'run {shorten(stripped, 20)}')."
         )
     return stripped
 
