@@ -40,7 +40,7 @@ def main() -> None:
         session = pk.fill(
             Session("bench", caps=Caps(max(args.messages, 1), 100, 500)), args.messages
         )
-        path = store.save(session)
+        path = store.save(session).path
         floor = pk.Floor.from_file(str(store.folder), store.keys.signing_key, str(path))
         floor.save()
         save = pk.time_with_floor(lambda: store.save(session), floor.save, args.runs, label="save")

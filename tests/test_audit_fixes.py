@@ -246,7 +246,7 @@ def test_tool_results_never_carry_the_api_key(chat_server, tmp_path, monkeypatch
     assert send_message(session, "What did I run?", namespace=namespace).content == "Done."
     results = [call.result or "" for call in session.tool_calls]
     assert len(results) == 2 and all("[key hidden]" in r for r in results), results
-    path = SessionStore(tmp_path, keys=KeyRing([b"k" * 32])).save(session)
+    path = SessionStore(tmp_path, keys=KeyRing([b"k" * 32])).save(session).path
     for text in (
         json.dumps(chat_server.requests[-1]),
         "".join(m.content for m in session.messages),

@@ -205,7 +205,7 @@ print("forced", s.generation, flush=True)
 def test_a_slow_kernel_gets_a_conflict_and_may_force(store: SessionStore) -> None:
     s = Session("shared")
     s.add_message("user", "start")
-    path = store.save(s)
+    path = store.save(s).path
     proc = subprocess.Popen(
         [sys.executable, "-c", _HOLDER, str(store.folder), s.id],
         stdin=subprocess.PIPE,

@@ -57,7 +57,7 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SessionStore:
 
 def _saved_and_changed(store: SessionStore) -> tuple[Session, Path, tuple]:
     s = small_session()
-    path = store.save(s)
+    path = store.save(s).path
     s.add_message("user", "unsaved change")
     return s, path, snapshot(path)
 
@@ -235,7 +235,7 @@ def test_a_save_never_writes_a_file_over_the_size_cap(tmp_path: Path, monkeypatc
     monkeypatch.chdir(tmp_path)
     store = SessionStore(tmp_path / "cap.sessions", keys=KeyRing([KEY]), max_bytes=4000)
     s = small_session()
-    path = store.save(s)
+    path = store.save(s).path
     before = snapshot(path)
     s.add_message("assistant", "x" * 5000)
     memory = _memory(s)
@@ -252,7 +252,7 @@ def test_a_refused_save_does_not_set_a_rejected_file_aside(tmp_path: Path, monke
     monkeypatch.chdir(tmp_path)
     store = SessionStore(tmp_path / "cap.sessions", keys=KeyRing([KEY]), max_bytes=4000)
     s = small_session()
-    path = store.save(s)
+    path = store.save(s).path
     path.write_bytes(path.read_bytes().replace(b"answer 2", b"answer 3"))  # tampered
     before = snapshot(path)
     s.add_message("assistant", "x" * 5000)

@@ -102,7 +102,7 @@ def test_version_2_fields_round_trip(tmp_path: Path) -> None:
     keys = KeyRing([FIXTURE_KEY])
     s = v2_session()
     assert s.usage.cost_usd == pytest.approx(0.2515)
-    path = SessionStore(tmp_path, keys=keys).save(s)
+    path = SessionStore(tmp_path, keys=keys).save(s).path
     plain = orjson.loads(payload_of(path.read_bytes()))
     assert plain["parent"] == {"session_id": "abc123", "message": 4}
     assert plain["messages"][1]["status"] == "superseded"

@@ -70,7 +70,7 @@ def test_random_mutations_are_never_accepted(
     keys = KeyRing([KEY])
     store = SessionStore(tmp_path / "s.sessions", keys=keys)
     session = small_session("target")
-    good = store.save(session).read_bytes()
+    good = store.save(session).path.read_bytes()
     assert good == sign(keys, good[126:-2])  # the fixture file is what the envelope makes
     assert store.load("target").name == "victim" and len(counted_parser) == 1
     counted_parser.clear()

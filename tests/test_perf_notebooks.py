@@ -87,7 +87,7 @@ def test_floor_writes_a_file_the_store_verifies(tmp_path: Path) -> None:
     keys = KeyRing([os.urandom(32)])
     store = SessionStore(tmp_path / "store", keys=keys)
     session = pk.fill(Session("floor"), 5)
-    path = store.save(session)
+    path = store.save(session).path
     floor = pk.Floor.from_file(str(tmp_path), keys.signing_key, str(path))
     floor.save()
     floor_file = Path(floor.path)

@@ -124,7 +124,7 @@ def one_line(exc: BaseException) -> str:
 def test_round_trip_keeps_every_field(store: SessionStore) -> None:
     s = full_session()
     assert s.dropped == {"messages": 3, "reasoning_steps": 1, "tool_calls": 1}
-    path = store.save(s)
+    path = store.save(s).path
     assert path == store.folder / f"{s.id}.json" and s.generation == 1 and not s.dirty
     loaded = store.load(s.id)
     assert loaded is not s
@@ -158,7 +158,7 @@ def test_rename_is_persisted(store: SessionStore) -> None:
 
 def test_api_key_is_never_written(store: SessionStore) -> None:
     s = full_session()
-    data = store.save(s).read_bytes()
+    data = store.save(s).path.read_bytes()
     assert b"sk-secret" not in data and b"api_key" not in data
 
 
@@ -166,7 +166,7 @@ def test_file_format_is_the_contract(store: SessionStore) -> None:
     import re
 
     s = full_session()
-    data = store.save(s).read_bytes()
+    data = store.save(s).path.read_bytes()
     match = re.fullmatch(ENVELOPE, data)
     assert match is not None and data.count(b"\n") == 1
     kid, sig, payload = match.groups()
@@ -253,7 +253,7 @@ def test_failed_save_changes_nothing_and_retry_works(
     store: SessionStore, monkeypatch: pytest.MonkeyPatch, fault: str, code: int
 ) -> None:
     s = full_session()
-    path = store.save(s)
+    path = store.save(s).path
     old = path.read_bytes()
     s.add_message("user", "new text")
     before = (s.generation, s.revision, s.saved_revision, state_of(s))
@@ -344,7 +344,7 @@ def test_bad_file_gives_its_typed_error_and_changes_nothing(
 ) -> None:
     edit, error = BAD_FILES[kind]
     s = full_session()
-    path = store.save(s)
+    path = store.save(s).path
     bad = edit(path.read_bytes())
     path.write_bytes(bad)
     calls = []
@@ -380,7 +380,7 @@ def test_parser_runs_once_on_a_good_file(store: SessionStore, monkeypatch) -> No
 def test_foreign_key_message_names_the_kid_and_trust(folder: Path, keys: KeyRing) -> None:
     theirs = SessionStore(folder, keys=KeyRing([OTHER_KEY]))
     s = full_session()
-    path = theirs.save(s)
+    path = theirs.save(s).path
     with pytest.raises(ForeignKey) as info:
         SessionStore(folder, keys=keys).load(s.id)
     text = one_line(info.value)
@@ -391,7 +391,7 @@ def test_foreign_key_message_names_the_kid_and_trust(folder: Path, keys: KeyRing
 
 def test_copy_under_another_id_is_refused(store: SessionStore) -> None:
     s = full_session()
-    path = store.save(s)
+    path = store.save(s).path
     copy = store.folder / "other-id.json"
     copy.write_bytes(path.read_bytes())
     with pytest.raises(MismatchedId) as info:
@@ -402,7 +402,7 @@ def test_copy_under_another_id_is_refused(store: SessionStore) -> None:
 
 def test_older_generation_is_stale_even_after_close(store: SessionStore) -> None:
     s = full_session()
-    path = store.save(s)
+    path = store.save(s).path
     first = path.read_bytes()
     s.add_message("user", "later")
     store.save(s)
@@ -435,7 +435,7 @@ def test_valid_mac_over_bad_payloads(store: SessionStore, keys: KeyRing) -> None
         with pytest.raises(error):
             store.load(session_id)
     s = full_session()
-    plain = orjson.loads(store.save(s).read_bytes()[126:-2])
+    plain = orjson.loads(store.save(s).path.read_bytes()[126:-2])
     for field, value in [
         ("messages", [{"id": "x"}]),
         ("name", ""),
@@ -459,7 +459,7 @@ def test_signed_but_not_canonical_payloads(store: SessionStore, keys: KeyRing) -
     from jido_magics.persistence.envelope import seal
 
     s = full_session()
-    payload = store.save(s).read_bytes()[126:-2]
+    payload = store.save(s).path.read_bytes()[126:-2]
     edits = {
         "duplicate key": payload.replace(b'{"config":', b'{"name":"evil","config":', 1),
         "spacing": payload.replace(b'"generation":1', b'"generation": 1', 1),
@@ -477,7 +477,7 @@ def test_save_sets_aside_a_signed_file_that_would_not_load(store: SessionStore, 
     from jido_magics.persistence.envelope import seal
 
     s = full_session()
-    plain = orjson.loads(store.save(s).read_bytes()[126:-2])
+    plain = orjson.loads(store.save(s).path.read_bytes()[126:-2])
     bad = seal(keys, orjson.dumps(dict(plain, name="a\x00b"), option=orjson.OPT_SORT_KEYS))
     store.path_for(s.id).write_bytes(bad)
     fresh = Session("fresh", id=s.id)  # generation 0: a valid file would be a conflict
@@ -508,7 +508,7 @@ def test_directory_and_size_cap(folder: Path, keys: KeyRing) -> None:
     s = full_session()
     for _ in range(20):
         s.add_message("user", "x" * 100)
-    big = SessionStore(folder, keys=keys).save(s)  # saved by a kernel with the default cap
+    big = SessionStore(folder, keys=keys).save(s).path  # saved by a kernel with the default cap
     with pytest.raises(FileTooLarge) as info:
         store.load(s.id)
     assert "2000-byte limit" in one_line(info.value) and big.exists()
@@ -555,11 +555,11 @@ def test_bad_ids_are_refused_before_any_file_system_call(
 
 def test_rejected_file_is_set_aside_never_overwritten(store: SessionStore) -> None:
     s = full_session()
-    path = store.save(s)
+    path = store.save(s).path
     tampered = _flip_payload_byte(path.read_bytes())
     path.write_bytes(tampered)
     s.add_message("user", "after tampering")
-    store.save(s)
+    saved = store.save(s)
     names = sorted(os.listdir(store.folder))
     assert len(names) == 2 and names[0] == path.name
     import re
@@ -568,14 +568,15 @@ def test_rejected_file_is_set_aside_never_overwritten(store: SessionStore) -> No
     assert (store.folder / names[1]).read_bytes() == tampered
     assert store.load(s.id).messages[-1].content == "after tampering"
     assert [x.id for x in store.saved()] == [s.id]  # set-aside files are not sessions
-    assert store.take_set_aside(s.id) == store.folder / names[1]
-    assert store.take_set_aside(s.id) is None  # told once
+    assert saved.set_aside == store.folder / names[1] and saved.path == path
+    assert saved.generation == s.generation == 2
+    assert store.save(s).set_aside is None  # only the save that set it aside says so
 
 
 def test_conflict_between_two_kernels(folder: Path, keys: KeyRing) -> None:
     kernel_a, kernel_b = SessionStore(folder, keys=keys), SessionStore(folder, keys=keys)
     s = full_session()
-    path = kernel_a.save(s)
+    path = kernel_a.save(s).path
     other = kernel_b.load(s.id)
     other.add_message("user", "from kernel b")
     kernel_b.save(other)
@@ -594,7 +595,7 @@ def test_conflict_between_two_kernels(folder: Path, keys: KeyRing) -> None:
 def test_same_generation_written_elsewhere_is_a_conflict(folder: Path, keys: KeyRing) -> None:
     kernel_a, kernel_b = SessionStore(folder, keys=keys), SessionStore(folder, keys=keys)
     s = full_session()
-    path = kernel_a.save(s)
+    path = kernel_a.save(s).path
     first = path.read_bytes()
     s.add_message("user", "a's second")
     kernel_a.save(s)  # generation 2
@@ -612,7 +613,7 @@ def test_same_generation_written_elsewhere_is_a_conflict(folder: Path, keys: Key
 
 def test_a_touched_or_copied_back_file_is_still_ours(store: SessionStore) -> None:
     s = full_session()
-    path = store.save(s)
+    path = store.save(s).path
     data = path.read_bytes()
     path.unlink()
     path.write_bytes(data)  # same bytes, new inode and times
@@ -678,7 +679,7 @@ def test_saved_lists_newest_first_with_status(folder: Path, keys: KeyRing) -> No
 
 def test_delete(store: SessionStore) -> None:
     s = full_session()
-    path = store.save(s)
+    path = store.save(s).path
     trashed = store.delete(s.id)
     assert trashed.parent == store.folder / ".trash" and trashed.name.startswith(f"{s.id}.")
     assert not path.exists() and store.saved() == []
@@ -687,7 +688,7 @@ def test_delete(store: SessionStore) -> None:
 def test_trust_resigns_with_the_local_key(folder: Path, keys: KeyRing) -> None:
     theirs = SessionStore(folder, keys=KeyRing([OTHER_KEY]))
     s = full_session()
-    path = theirs.save(s)
+    path = theirs.save(s).path
     payload = path.read_bytes()[126:-2]
     ours = SessionStore(folder, keys=keys)
     assert ours.trust(path) == path
@@ -701,7 +702,7 @@ def test_trust_resigns_with_the_local_key(folder: Path, keys: KeyRing) -> None:
 def test_trust_copies_a_file_from_elsewhere(folder: Path, keys: KeyRing, tmp_path: Path) -> None:
     elsewhere = SessionStore(tmp_path / "downloads", keys=KeyRing([OTHER_KEY]))
     s = full_session()
-    source = elsewhere.save(s)
+    source = elsewhere.save(s).path
     ours = SessionStore(folder, keys=keys)
     target = ours.trust(source)
     assert target == ours.path_for(s.id) and source.exists()

@@ -263,7 +263,7 @@ def test_trust_a_colleagues_file(shell, registry, workdir, capsys) -> None:
     colleague = SessionStore(workdir / ".sessions", keys=KeyRing([os.urandom(32)]))
     shared = Session("shared work")
     shared.add_message("user", "look at this")
-    path = colleague.save(shared)
+    path = colleague.save(shared).path
     assert "signed with a different key" in one_line_usage_error(shell, f"resume {shared.id}")
     run(shell, f"trust {path.name}")
     assert "now signed with this kernel's key" in capsys.readouterr().out

@@ -14,7 +14,7 @@ from ..core.controls import visible_controls
 from ..core.errors import JidoError, shorten
 from ..core.registry import RegistryEvent
 from ..core.session import CHANGE_EXCHANGE, Session
-from ..persistence.errors import SaveBeforeCloseFailed, display_path
+from ..persistence.errors import SaveBeforeCloseFailed
 from .interrupts import interrupt_deferred
 
 if TYPE_CHECKING:
@@ -62,20 +62,14 @@ class Autosave:
         return False
 
     def _save(self, session: Session) -> None:
-        from .saving import save_or_copy
+        from .saving import save_notes, save_or_copy
 
         with interrupt_deferred():  # a save cut midway would look like another kernel's file
-            store, _, copied = save_or_copy(self.extension, session)
+            store, saved, copied = save_or_copy(self.extension, session)
             if copied is not None:
                 _warn(copied)
-            for notice in store.take_notices():
-                _warn(notice)
-            aside = store.take_set_aside(session.id)
-            if aside is not None:
-                _warn(
-                    f"Autosave of session '{shorten(session.name, 50)}' found a file it could "
-                    f"not verify and kept it as {display_path(aside)} (see %session trust)."
-                )
+            for note in save_notes(store, session, saved, autosave=True):
+                _warn(note)
 
     def _on_event(self, event: RegistryEvent) -> None:
         session = event.session

@@ -93,6 +93,16 @@ class SavedSession:
 
 
 @dataclass(frozen=True, slots=True)
+class SaveResult:
+    """What one save did: the file it wrote, the generation that file holds, and the file it
+    renamed to ``<id>.rejected-<UTC time>.json`` first because it failed verification."""
+
+    path: Path
+    generation: int
+    set_aside: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class _Known:
     """A file this store wrote or verified, recognised by its stat fingerprint."""
 
@@ -131,8 +141,6 @@ class SessionStore:
         self._seen: dict[str, int] = {}
         self._known: dict[str, _Known] = {}
         self._swept: set[str] = set()
-        #: Per id, the file a save renamed aside (it failed verification), until taken.
-        self._set_aside_files: dict[str, Path] = {}
         self._notices: list[str] = []
 
     def __repr__(self) -> str:
@@ -175,8 +183,8 @@ class SessionStore:
 
     # -- saving ----------------------------------------------------------------------------
 
-    def save(self, session: Session, *, force: bool = False) -> Path:
-        """Write ``session`` as its next generation; returns the file's path.
+    def save(self, session: Session, *, force: bool = False) -> SaveResult:
+        """Write ``session`` as its next generation; returns what the save did.
 
         Raises :class:`Conflict` when the file holds a newer generation than the one the
         session was loaded from or last saved as (unless ``force``). A file that fails
@@ -187,50 +195,44 @@ class SessionStore:
         name = session_id + SUFFIX
         path = self.folder / name
         keys = self._checked_keys()  # a key problem must stop the save before anything changes
-        with self._id_lock(session_id):
-            dir_fd = self._open_folder(create=True)
-            try:
-                if fcntl is not None:
-                    fcntl.flock(dir_fd, fcntl.LOCK_EX)
-                on_disk, rejected, ours = self._disk_generation(session_id, path, dir_fd)
-                # Newer, or the same generation written by someone else (after a rollback).
-                theirs = on_disk > session.generation or (
-                    on_disk == session.generation and on_disk > 0 and not ours
+        with self.locked_folder(session_id, create=True) as dir_fd:
+            on_disk, rejected, ours = self._disk_generation(session_id, path, dir_fd)
+            # Newer, or the same generation written by someone else (after a rollback).
+            theirs = on_disk > session.generation or (
+                on_disk == session.generation and on_disk > 0 and not ours
+            )
+            if theirs and not force:
+                raise Conflict(
+                    f"{display_path(path)} holds generation {on_disk} saved by another "
+                    f"kernel after this session's generation {session.generation}: to take "
+                    f"that copy, %session close {session_id} --no-save then %session resume "
+                    f"{session_id}; to overwrite it, %session save {session_id} --force; "
+                    f"to keep both, %session fork {session_id}.",
+                    path,
                 )
-                if theirs and not force:
-                    raise Conflict(
-                        f"{display_path(path)} holds generation {on_disk} saved by another "
-                        f"kernel after this session's generation {session.generation}: to take "
-                        f"that copy, %session close {session_id} --no-save then %session resume "
-                        f"{session_id}; to overwrite it, %session save {session_id} --force; "
-                        f"to keep both, %session fork {session_id}.",
-                        path,
-                    )
-                generation = max(session.generation, on_disk, self._seen.get(session_id, 0)) + 1
-                payload, revision = codec.encode(session, generation, utc_now())
-                parts = envelope_parts(keys, payload)
-                size = sum(len(part) for part in parts)
-                if size > self.max_bytes:  # a file every load would refuse: keep the old one
-                    raise PersistenceError(
-                        f"Session '{session.name}' cannot be saved: it would be {size} bytes, "
-                        f"over the {self.max_bytes}-byte limit of a session file; export it "
-                        "(%session export) and start a new session.",
-                        path,
-                    )
-                if rejected:  # only once the new file can be written
-                    self._set_aside(session_id, path, dir_fd)
-                try:
-                    write_atomic(self.folder, name, parts, dir_fd=dir_fd)
-                except OSError as exc:
-                    # Its clean-up may have failed too: the next save sweeps this id again.
-                    self._swept.discard(session_id)
-                    raise io_error("save", path, exc) from None
-                self._remember(session_id, generation, name, dir_fd, head_signature(parts[0])[:16])
-            finally:
-                os.close(dir_fd)  # also releases the folder lock
-            # Inside the id lock: a slower save finishing later must not set an older generation.
+            generation = max(session.generation, on_disk, self._seen.get(session_id, 0)) + 1
+            payload, revision = codec.encode(session, generation, utc_now())
+            parts = envelope_parts(keys, payload)
+            size = sum(len(part) for part in parts)
+            if size > self.max_bytes:  # a file every load would refuse: keep the old one
+                raise PersistenceError(
+                    f"Session '{session.name}' cannot be saved: it would be {size} bytes, "
+                    f"over the {self.max_bytes}-byte limit of a session file; export it "
+                    "(%session export) and start a new session.",
+                    path,
+                )
+            # only once the new file can be written
+            aside = self._set_aside(session_id, path, dir_fd) if rejected else None
+            try:
+                write_atomic(self.folder, name, parts, dir_fd=dir_fd)
+            except OSError as exc:
+                # Its clean-up may have failed too: the next save sweeps this id again.
+                self._swept.discard(session_id)
+                raise io_error("save", path, exc) from None
+            self._remember(session_id, generation, name, dir_fd, head_signature(parts[0])[:16])
+            # Under the id lock: a slower save finishing later must not set an older generation.
             session.mark_saved(generation, revision)
-        return path
+        return SaveResult(path, generation, aside)
 
     def _disk_generation(self, session_id: str, path: Path, dir_fd: int) -> tuple[int, bool, bool]:
         """(generation on disk, whether that file is rejected, whether it can be the file this
@@ -262,7 +264,7 @@ class SessionStore:
         ours = known is None or (known.sig == sig[:16] and known.generation == generation)
         return generation, False, ours
 
-    def _set_aside(self, session_id: str, path: Path, dir_fd: int) -> None:
+    def _set_aside(self, session_id: str, path: Path, dir_fd: int) -> Path:
         stem = f"{session_id}.rejected-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}"
         try:
             aside = unused_name(stem, SUFFIX, dir_fd)
@@ -273,15 +275,7 @@ class SessionStore:
         except OSError as exc:
             raise io_error("set aside", path, exc) from None
         self._known.pop(session_id, None)
-        with self._lock:
-            self._set_aside_files[session_id] = self.folder / aside
-
-    def take_set_aside(self, session_id: str) -> Path | None:
-        """The file a save of ``session_id`` renamed to ``<id>.rejected-<time>.json`` because
-        it failed verification, once, so the caller can tell the user; None when there was
-        none."""
-        with self._lock:
-            return self._set_aside_files.pop(session_id, None)
+        return self.folder / aside
 
     def _remember(
         self, session_id: str, generation: int, name: str, dir_fd: int, sig: bytes
@@ -304,11 +298,7 @@ class SessionStore:
         with self._id_lock(session_id):
             session, _, fingerprint, sig = self._read_verified(path, caps=caps)
             if session.id != session_id:
-                raise MismatchedId(
-                    f"{display_path(path)} holds session {session.id}, not {session_id} (it was "
-                    f"renamed or copied): rename it back to {session.id}{SUFFIX} to load it.",
-                    path,
-                )
+                raise _mismatched_id(path, session.id, session_id)
             seen = self._seen.get(session_id, 0)
             if session.generation < seen:
                 raise Stale(
@@ -425,11 +415,7 @@ class SessionStore:
         try:
             session, saved_at, _, _ = self._read_verified(path)
             if session.id != session_id:
-                raise MismatchedId(
-                    f"{display_path(path)} holds session {session.id}, not {session_id}: rename "
-                    f"it back to {session.id}{SUFFIX} to load it.",
-                    path,
-                )
+                raise _mismatched_id(path, session.id, session_id)
         except PersistenceError as exc:
             return SavedSession(
                 session_id, path, _status_of(exc), modified_at=modified_at, problem=str(exc)
@@ -499,31 +485,24 @@ class SessionStore:
                 source,
             )
         payload = bytes(envelope.payload)
-        with self._id_lock(session.id):
-            dir_fd = self._open_folder(create=True)
-            try:
-                if fcntl is not None:
-                    fcntl.flock(dir_fd, fcntl.LOCK_EX)
-                if not in_place and exists_at(target.name, dir_fd):
-                    raise Conflict(
-                        f"{display_path(target)} already exists: resume or delete that session "
-                        f"(%session delete {session.id}) before trusting "
-                        f"{display_path(source)}.",
-                        target,
+        with self.locked_folder(session.id, create=True) as dir_fd:
+            if not in_place and exists_at(target.name, dir_fd):
+                raise Conflict(
+                    f"{display_path(target)} already exists: resume or delete that session "
+                    f"(%session delete {session.id}) before trusting {display_path(source)}.",
+                    target,
+                )
+            already = in_place and envelope.kid == keys.kid
+            if not (already and signature(keys.signing_key, payload) == envelope.sig):
+                try:
+                    write_atomic(
+                        self.folder, target.name, envelope_parts(keys, payload), dir_fd=dir_fd
                     )
-                already = in_place and envelope.kid == keys.kid
-                if not (already and signature(keys.signing_key, payload) == envelope.sig):
-                    try:
-                        write_atomic(
-                            self.folder, target.name, envelope_parts(keys, payload), dir_fd=dir_fd
-                        )
-                    except OSError as exc:
-                        raise io_error("write", target, exc) from None
-                # The user vouched for this copy: it may be loaded even if older than one seen.
-                self._seen[session.id] = session.generation
-                self._known.pop(session.id, None)
-            finally:
-                os.close(dir_fd)
+                except OSError as exc:
+                    raise io_error("write", target, exc) from None
+            # The user vouched for this copy: it may be loaded even if older than one seen.
+            self._seen[session.id] = session.generation
+            self._known.pop(session.id, None)
         return target
 
     # -- internals -------------------------------------------------------------------------
@@ -585,6 +564,14 @@ def _read_at_most(fd: int, size_hint: int, limit: int) -> bytes:
         total += len(chunk)
     data = parts[0] if len(parts) == 1 else b"".join(parts)
     return data[:limit] if len(data) > limit else data
+
+
+def _mismatched_id(path: Path, found: str, wanted: str) -> MismatchedId:
+    return MismatchedId(
+        f"{display_path(path)} holds session {found}, not {wanted} (it was renamed or copied): "
+        f"rename it back to {found}{SUFFIX} to load it.",
+        path,
+    )
 
 
 def _status_of(exc: PersistenceError) -> str:

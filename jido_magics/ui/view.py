@@ -64,8 +64,8 @@ SAVE_UNAVAILABLE = "Saving is not available in this kernel."
 
 #: ``send(session, text, namespace, on_event)``: send a user message and stream the reply.
 Sender = Callable[[Session, str, "dict[str, Any] | None", Callable[[Any], None]], Any]
-#: ``save(session)``: save one session now; a returned string is added to the status note.
-Saver = Callable[[Session], Any]
+#: ``save(session)``: save one session now; returns what the status note says about it.
+Saver = Callable[[Session], str]
 
 
 def send_with_agents(
@@ -268,12 +268,8 @@ class SessionView(ConversationActions):
             session = self._registry.require_active()
             if self._save is None:
                 raise JidoError(SAVE_UNAVAILABLE)
-            extra = self._save(session)
-            name = shorten(session.name, 40)
-            self._note = f"Saved '{name}' (generation {session.generation})." + (
-                f" {extra}" if isinstance(extra, str) else ""
-            )
-            return extra
+            self._note = self._save(session)
+            return self._note
 
         return self._act(save_active)
 

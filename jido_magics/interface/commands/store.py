@@ -38,26 +38,6 @@ def _configure_save(parser: CommandParser) -> None:
     parser.add_argument("--force", action="store_true")
 
 
-def set_aside_note(store: SessionStore, session_id: str) -> str | None:
-    """What the last save of ``session_id`` has to add: the file it set aside, if it did, and
-    what changed in the key file (see ``SessionStore.take_notices``)."""
-    notes = store.take_notices()
-    aside = store.take_set_aside(session_id)
-    if aside is not None:
-        notes.append(
-            f"The file there could not be verified; it was kept as {display_path(aside)}"
-            " (see %session trust)."
-        )
-    return " ".join(notes) if notes else None
-
-
-def saved_line(store: SessionStore, session: Session, path: Path) -> str:
-    """What a save tells the user, including a file it had to set aside."""
-    line = f"Saved '{session.name}' to {display_path(path)} (generation {session.generation})."
-    note = set_aside_note(store, session.id)
-    return line if note is None else f"{line} {note}"
-
-
 def is_saved_unchanged(store: SessionStore, session: Session) -> bool:
     """True when ``session`` has not changed since its file was written and that file is there."""
     return not session.dirty and os.path.lexists(store.path_for(session.id))
@@ -66,13 +46,13 @@ def is_saved_unchanged(store: SessionStore, session: Session) -> bool:
 def _run_save(ext: Extension, args: argparse.Namespace) -> None:
     if args.all and args.target is not None:
         raise JidoError("%session save: give a TARGET or --all, not both.")
-    from ..saving import home_store, save_home
+    from ..saving import home_store, save_home, saved_line
 
     registry = ext.registry
     if not args.all:
         session = registry.get(args.target)
-        store, path = save_home(ext, session, force=args.force)
-        print(saved_line(store, session, path))
+        store, saved = save_home(ext, session, force=args.force)
+        print(saved_line(store, session, saved))
         return
     sessions = registry.sessions
     if not sessions:
@@ -88,11 +68,11 @@ def _run_save(ext: Extension, args: argparse.Namespace) -> None:
         if session in unchanged:
             continue
         try:
-            store, path = save_home(ext, session, force=args.force)
+            store, saved = save_home(ext, session, force=args.force)
         except JidoError as exc:
             failures.append(str(exc))
             continue
-        print(saved_line(store, session, path))
+        print(saved_line(store, session, saved))
     if unchanged:
         names = ", ".join(f"'{shorten(s.name, 40)}'" for s in unchanged)
         print(f"Unchanged since saved, not written again: {names} (--force saves them too).")

@@ -6,7 +6,6 @@ import argparse
 from typing import TYPE_CHECKING
 
 from . import Command
-from .store import set_aside_note
 
 if TYPE_CHECKING:
     from ...core.search import Hit
@@ -52,12 +51,12 @@ def _search_box(ext: Extension, view: SessionView) -> SearchBox:
     return box
 
 
-def _save(ext: Extension, session: Session) -> str | None:
-    """Save for the widget's button; returns what the status line adds to "Saved"."""
-    from ..saving import save_home
+def _save(ext: Extension, session: Session) -> str:
+    """Save for the widget's button; returns what its status line says."""
+    from ..saving import save_home, saved_line
 
-    store, _ = save_home(ext, session)
-    return set_aside_note(store, session.id)
+    store, saved = save_home(ext, session)
+    return saved_line(store, session, saved, widget=True)
 
 
 def _run_ui(ext: Extension, args: argparse.Namespace) -> None:
