@@ -1,4 +1,4 @@
-"""Faults injected into saves beyond the single failing step of tests/test_persistence.py:
+"""Faults injected into saves beyond the single failing step of test_persistence.py:
 double faults (the clean-up fails too), short writes, the backup link, setting a rejected file
 aside, creating the folder, and the same faults through %session save and autosave in a real
 shell. Each time: old file byte-identical, no temp file left once a save succeeds, session in
