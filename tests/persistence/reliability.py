@@ -14,6 +14,10 @@ from jido_magics.core.clock import utc_now
 from jido_magics.persistence import KeyRing, codec
 from jido_magics.persistence.envelope import seal
 
+#: The test key ring's key, and a colleague's.
+KEY = bytes(range(32))
+OTHER_KEY = bytes(range(100, 132))
+
 #: Where the payload starts in a file: the envelope head has a fixed length.
 PAYLOAD_AT = 126
 

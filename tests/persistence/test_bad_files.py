@@ -18,6 +18,7 @@ import orjson
 import pytest
 from IPython.core.error import UsageError
 from reliability import (
+    OTHER_KEY,
     PAYLOAD_AT,
     one_line,
     payload_of,
@@ -45,7 +46,6 @@ from jido_magics.persistence import (
 from jido_magics.persistence.envelope import DOMAIN, seal
 from jido_magics.persistence.store import DEFAULT_MAX_BYTES
 
-OTHER_KEY = bytes(range(100, 132))
 HEX = b"0123456789abcdef"
 Expected = type[JidoError]
 

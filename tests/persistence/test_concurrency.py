@@ -9,23 +9,15 @@ import os
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
 import orjson
 import pytest
 
 from jido_magics.core import Caps, Session
-from jido_magics.persistence import Conflict, KeyRing, SessionStore
+from jido_magics.persistence import Conflict, SessionStore
 from jido_magics.persistence import store as store_module
 
-KEY = bytes(range(32))
 THREADS, SAVES = 8, 50
-
-
-@pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SessionStore:
-    monkeypatch.chdir(tmp_path)
-    return SessionStore(tmp_path / "c.sessions", keys=KeyRing([KEY]))
 
 
 def _record_writes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:

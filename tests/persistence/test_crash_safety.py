@@ -21,7 +21,6 @@ from jido_magics.persistence import KeyRing, SessionStore
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 
-KEY = bytes(range(32))
 RANDOM_TRIALS = 400
 
 
@@ -116,9 +115,7 @@ def _check(folder: Path, session_id: str, keys: KeyRing, old_generation: int) ->
 
 
 @pytest.fixture
-def big(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[SessionStore, str]:
-    monkeypatch.chdir(tmp_path)
-    store = SessionStore(tmp_path / "big.sessions", keys=KeyRing([KEY]))
+def big(store: SessionStore) -> tuple[SessionStore, str]:
     session = _big_session("bigone")
     session.add_message("user", _expected_last(1))
     store.save(session)

@@ -14,13 +14,12 @@ from pathlib import Path
 
 import pytest
 from IPython.core.error import UsageError
-from reliability import one_line, small_session, snapshot
+from reliability import KEY, one_line, small_session, snapshot
 from test_persistence import state_of
 
 from jido_magics.core import Session
 from jido_magics.persistence import KeyRing, PersistenceError, SessionStore, StoreIOError
 
-KEY = bytes(range(32))
 CODES = [errno.ENOSPC, errno.EIO, errno.EACCES]
 
 
@@ -47,12 +46,6 @@ def failing(
 
 def _memory(s: Session) -> tuple:
     return (s.generation, s.revision, s.saved_revision, s.dirty, state_of(s))
-
-
-@pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SessionStore:
-    monkeypatch.chdir(tmp_path)
-    return SessionStore(tmp_path / "f.sessions", keys=KeyRing([KEY]))
 
 
 def _saved_and_changed(store: SessionStore) -> tuple[Session, Path, tuple]:

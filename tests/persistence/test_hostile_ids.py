@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from IPython.core.error import UsageError
-from reliability import one_line, small_session, snapshot
+from reliability import KEY, one_line, small_session, snapshot
 
 from jido_magics.core import InvalidSessionId, Session
 from jido_magics.core.ids import is_valid_session_id
@@ -20,7 +20,6 @@ from jido_magics.persistence import KeyRing, SessionStore, StoreIOError
 from jido_magics.persistence import atomic as atomic_module
 from jido_magics.persistence.cache import cache_dir
 
-KEY = bytes(range(32))
 HOSTILE_IDS = [
     "",
     " ",
@@ -94,9 +93,8 @@ def no_file_system(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 
 
 @pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SessionStore:
-    monkeypatch.chdir(tmp_path)
-    store = SessionStore(tmp_path / "h.sessions", keys=KeyRing([KEY]))
+def store(store: SessionStore) -> SessionStore:
+    """The store of the conftest, holding one good session."""
     store.save(small_session("good"))
     return store
 

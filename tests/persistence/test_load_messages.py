@@ -14,13 +14,12 @@ import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from reliability import one_line, plain_of, sign, sign_plain, small_session
+from reliability import KEY, one_line, plain_of, sign, sign_plain, small_session
 
 from jido_magics.core import Session, Usage
 from jido_magics.core.records import MAX_COUNT, MESSAGE_STATUSES, ROLES
 from jido_magics.persistence import InvalidPayload, KeyRing, SessionStore, codec
 
-KEY = bytes(range(32))
 FIELDS = ("id", "role", "content", "created_at", "model", "usage", "tool_call_id", "status")
 # The record times' pattern (the codec's: any Unicode digit; top-level times are stricter).
 TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z")

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import orjson
 import pytest
-from reliability import one_line, payload_of, sign, small_session
+from reliability import KEY, one_line, payload_of, sign, small_session
 
 from jido_magics.persistence import (
     ForeignKey,
@@ -23,7 +23,6 @@ from jido_magics.persistence import (
 from jido_magics.persistence import store as store_module
 
 MUTATIONS = 1000
-KEY = bytes(range(32))
 
 
 def mutate(data: bytes, rng: random.Random) -> bytes:

@@ -16,6 +16,7 @@ from types import SimpleNamespace
 
 import orjson
 import pytest
+from reliability import KEY, OTHER_KEY
 
 from jido_magics.core import Caps, InvalidSessionId, Session, SessionConfig, Usage
 from jido_magics.persistence import (
@@ -39,27 +40,9 @@ from jido_magics.persistence.envelope import DOMAIN
 from jido_magics.persistence.keys import default_key_path, kid_of, load_or_create_key
 from jido_magics.persistence.location import notebook_path, sessions_folder
 
-KEY = bytes(range(32))
-OTHER_KEY = bytes(range(100, 132))
 ENVELOPE = (
     rb'\{"jido_session":1,"kid":"([0-9a-f]{16})","sig":"([0-9a-f]{64})","payload":(\{[^\n]*\})\}\n'
 )
-
-
-@pytest.fixture
-def keys() -> KeyRing:
-    return KeyRing([KEY])
-
-
-@pytest.fixture
-def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)  # messages name files relative to the current folder
-    return tmp_path / "report.sessions"
-
-
-@pytest.fixture
-def store(folder: Path, keys: KeyRing) -> SessionStore:
-    return SessionStore(folder, keys=keys)
 
 
 def full_session() -> Session:

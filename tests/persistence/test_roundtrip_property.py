@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from reliability import one_line
+from reliability import KEY, one_line
 from test_persistence import state_of
 
 from jido_magics.core import Caps, Session, SessionConfig, Usage
@@ -21,7 +21,6 @@ from jido_magics.core.records import MESSAGE_STATUSES, ROLES, TOOL_CALL_STATUSES
 from jido_magics.core.targets import check_name
 from jido_magics.persistence import KeyRing, SessionStore
 
-KEY = bytes(range(32))
 SETTINGS = settings(
     max_examples=100,
     deadline=None,

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from IPython.core.error import UsageError
+from reliability import KEY, OTHER_KEY
 
 from jido_magics.core import Session
 from jido_magics.persistence import cache as cache_module
@@ -17,15 +18,6 @@ from jido_magics.persistence import catalog
 from jido_magics.persistence.errors import MismatchedId, Tampered
 from jido_magics.persistence.keys import KeyRing
 from jido_magics.persistence.store import SessionStore
-
-KEY = bytes(range(32))
-OTHER_KEY = bytes(range(100, 132))
-
-
-@pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SessionStore:
-    monkeypatch.chdir(tmp_path)
-    return SessionStore(tmp_path / "nb.sessions", keys=KeyRing([KEY]))
 
 
 @pytest.fixture
