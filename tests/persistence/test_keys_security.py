@@ -23,15 +23,14 @@ from jido_magics.persistence import KeyFileError, KeyRing, SessionStore
 from jido_magics.persistence.keys import kid_of, load_or_create_key
 
 _FIRST_START = """
-import os, sys, time
+import os, sys
 from pathlib import Path
 os.umask(0)  # the key must be 0600 whatever the umask
 os.environ["JIDO_MAGICS_KEY_FILE"] = sys.argv[1]
 from jido_magics.core import Session
 from jido_magics.persistence import SessionStore
-go = Path(sys.argv[3])
-while not go.exists():
-    time.sleep(0.0005)
+print("ready", flush=True)
+sys.stdin.readline()  # all eight go at once
 store = SessionStore(Path(sys.argv[2]))  # the key is made on the first save
 s = Session("first start")
 s.add_message("user", "hello")
@@ -40,21 +39,26 @@ print(store.keys.kid, s.id)
 """
 
 
-@pytest.mark.parametrize("trial", range(2))
+@pytest.mark.parametrize("trial", range(3))
 def test_eight_concurrent_first_starts_make_one_key(tmp_path: Path, trial: int) -> None:
     key_path = tmp_path / "data" / "jido_magics" / "session_key"
-    folder, go = tmp_path / "nb.sessions", tmp_path / "go"
+    folder = tmp_path / "nb.sessions"
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", _FIRST_START, str(key_path), str(folder), str(go)],
+            [sys.executable, "-c", _FIRST_START, str(key_path), str(folder)],
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
         for _ in range(8)
     ]
-    time.sleep(0.3)  # most of them are waiting at the barrier; late ones race all the same
-    go.touch()
+    for p in procs:  # every process has imported and waits at the barrier
+        assert p.stdout is not None and p.stdout.readline() == "ready\n"
+    for p in procs:
+        assert p.stdin is not None
+        p.stdin.write("go\n")
+        p.stdin.flush()
     results = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0] * 8, [err for _, err in results]
     kids = {out.split()[0] for out, _ in results}
@@ -173,15 +177,25 @@ def test_odd_key_files_are_refused_in_one_line(tmp_path: Path, kind: str) -> Non
     assert isinstance(info.value, JidoError) and time.monotonic() - started < 3
 
 
-def test_a_start_racing_the_creators_write_gets_the_key(tmp_path: Path) -> None:
+def test_a_start_racing_the_creators_write_gets_the_key(tmp_path: Path, monkeypatch) -> None:
     """A kernel that finds the key file created but still empty waits for the creator."""
     path = tmp_path / "session_key"
     key = bytes(range(32))
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # the creator, mid-way
     outcome: list = []
     reader = threading.Thread(target=lambda: outcome.append(_load_or_error(path)))
+    read_empty = threading.Event()
+    real_read = os.read
+
+    def read(fd: int, size: int) -> bytes:
+        data = real_read(fd, size)
+        if threading.current_thread() is reader and not data:
+            read_empty.set()
+        return data
+
+    monkeypatch.setattr(os, "read", read)
     reader.start()
-    time.sleep(0.2)
+    assert read_empty.wait(30), "the reader never found the empty key file"
     os.write(fd, key.hex().encode() + b"\n")
     os.close(fd)
     reader.join(30)

@@ -740,24 +740,6 @@ def test_damaged_key_is_refused(tmp_path: Path) -> None:
     assert "ABCDEF" not in one_line(info.value)
 
 
-def test_a_key_being_written_is_waited_for(tmp_path: Path) -> None:
-    path = tmp_path / "key"
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # created, not written
-    key = os.urandom(32)
-
-    def finish() -> None:
-        time.sleep(0.2)
-        with open(path, "wb") as f:
-            f.write(key.hex().encode() + b"\n")
-
-    writer = threading.Thread(target=finish)
-    writer.start()
-    try:
-        assert load_or_create_key(path) == key
-    finally:
-        writer.join()
-
-
 def test_an_old_empty_key_is_refused_at_once(tmp_path: Path) -> None:
     path = tmp_path / "key"
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
@@ -775,40 +757,6 @@ def test_a_store_with_a_bad_key_changes_nothing(folder: Path, tmp_path, monkeypa
     with pytest.raises(KeyFileError):
         SessionStore(folder).save(full_session())
     assert not folder.exists()
-
-
-_KEY_RACE = """
-import sys, time
-from pathlib import Path
-from jido_magics.persistence.keys import KeyRing
-go = Path(sys.argv[2])
-while not go.exists():
-    time.sleep(0.0005)
-print(KeyRing.load(Path(sys.argv[1])).kid)
-"""
-
-
-def test_concurrent_first_key_creation_in_eight_processes(tmp_path: Path) -> None:
-    for trial in range(3):
-        key_path, go = tmp_path / f"k{trial}" / "session_key", tmp_path / f"go{trial}"
-        procs = [
-            subprocess.Popen(
-                [sys.executable, "-c", _KEY_RACE, str(key_path), str(go)],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            for _ in range(8)
-        ]
-        time.sleep(0.5)  # let every process import and wait at the barrier
-        go.touch()
-        results = [p.communicate(timeout=60) for p in procs]
-        assert all(p.returncode == 0 for p in procs), [err for _, err in results]
-        kids = {out.strip() for out, _ in results}
-        assert len(kids) == 1
-        assert stat.S_IMODE(key_path.stat().st_mode) == 0o600
-        assert os.listdir(key_path.parent) == ["session_key"]
-        assert kid_of(load_or_create_key(key_path)) == kids.pop()
 
 
 # -- location ------------------------------------------------------------------------------------
