@@ -117,17 +117,17 @@ def test_threads_saving_different_sessions(store: SessionStore, monkeypatch) -> 
 
 
 _RACER = """
-import json, sys, time
+import json, sys
 from pathlib import Path
 from jido_magics.persistence import Conflict, KeyRing, SessionStore
-folder, session_id, go, count = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3]), int(sys.argv[4])
+folder, session_id, count = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 store = SessionStore(folder, keys=KeyRing([bytes(range(32))]))
 s = store.load(session_id)
-while not go.exists():
-    time.sleep(0.001)
+print("ready", flush=True)
+sys.stdin.readline()  # both go at once
 log = []
 while len([e for e in log if e[0] == "saved"]) < count:
-    s.add_message("user", f"{sys.argv[5]} {len(log)}")
+    s.add_message("user", f"{sys.argv[4]} {len(log)}")
     base = s.generation
     try:
         store.save(s)
@@ -144,18 +144,23 @@ def test_two_processes_never_overwrite_a_newer_generation(store: SessionStore) -
     s = Session("shared")
     s.add_message("user", "start")
     store.save(s)
-    go = store.folder.parent / "go"
     saves = 40
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", _RACER, str(store.folder), s.id, str(go), str(saves), name],
+            [sys.executable, "-c", _RACER, str(store.folder), s.id, str(saves), name],
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
         for name in ("A", "B")
     ]
-    go.touch()
+    for proc in procs:  # both have loaded generation 1 before either saves
+        assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
     logs = []
     for proc in procs:
         out, err = proc.communicate(timeout=120)

@@ -19,6 +19,7 @@ from jido_magics.persistence.leftovers import MAX_AGE_SECONDS
 STALL_REPLACE = """
 import os, time
 def _stalled(*args, **kwargs):  # the save is killed between writing its temp file and replacing
+    open({stalled!r}, "a").close()  # tell the test: temp file written and synced, backup linked
     time.sleep(3600)
 os.replace = _stalled
 """
@@ -42,14 +43,14 @@ def killed_mid_save(workdir: Path) -> tuple[str, Path]:
         kernel.run("%chat first words")  # autosaved: generation 1
         session_id = kernel.value("jido_magics.get_registry().active.id")
         kernel.run("jido_magics.get_registry().active.add_message('user', 'second words')")
-        kernel.run(STALL_REPLACE)
+        stalled = workdir / "stalled"  # beside the sessions folder
+        kernel.run(STALL_REPLACE.format(stalled=str(stalled)))
         kernel.client.execute("%session save")  # never returns: os.replace stalls
         folder = workdir / ".sessions"
         deadline = time.monotonic() + 60
-        while not any(n.endswith(".tmp") for n in os.listdir(folder)):
+        while not stalled.exists():
             assert time.monotonic() < deadline, os.listdir(folder)
             time.sleep(0.02)
-        time.sleep(0.2)  # past the fsync of the temp file and the backup link
     finally:
         kernel.kill()
     return session_id, folder
