@@ -134,7 +134,7 @@ def test_sigkill_at_random_moments(big: tuple[SessionStore, str]) -> None:
     per_save = (time.perf_counter() - started) / 3
     generation = s.generation
     rng = random.Random(61)
-    outcomes = {"old": 0, "new": 0}
+    outcomes = {"old": 0, "new": 0, "mid-write": 0}
     for _ in range(RANDOM_TRIALS):
         read_end, write_end = os.pipe()
         pid = _run_child(
@@ -147,12 +147,14 @@ def test_sigkill_at_random_moments(big: tuple[SessionStore, str]) -> None:
         os.kill(pid, signal.SIGKILL)
         _, status = os.waitpid(pid, 0)
         assert os.WIFSIGNALED(status), "the child stopped by itself"
+        if len(os.listdir(store.folder)) > 1:
+            outcomes["mid-write"] += 1  # a temp file or backup link left: killed inside a write
         on_disk = _check(store.folder, session_id, keys, generation)
         outcomes["new" if on_disk > generation else "old"] += 1
         generation = on_disk + 1  # _check saved once more
-    print(f"kill trials intact: {RANDOM_TRIALS} ({outcomes['old']} old, {outcomes['new']} new)")
-    assert sum(outcomes.values()) == RANDOM_TRIALS
-    assert outcomes["old"] and outcomes["new"], outcomes  # kills landed inside and between saves
+    print(f"kill trials intact: {RANDOM_TRIALS} {outcomes}")
+    # Kills landed before the child's first save finished, after one, and inside a write.
+    assert all(outcomes.values()), outcomes
 
 
 @pytest.mark.parametrize(
