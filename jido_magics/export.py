@@ -1,15 +1,14 @@
 """Exporting a conversation to a file: a Markdown transcript, a notebook with one Markdown cell
 per message, or a plain JSON document.
 
-Files are written atomically (temp file in the same folder, fsync, then link or replace) and an
-existing file is never overwritten unless asked: without ``force`` the final step is a hard
-link, which fails if the name exists, so even a file created meanwhile is kept. Only a regular
-file is ever replaced: a symlink, FIFO, device or folder at the path is refused.
+Files are written as session files are (see :func:`jido_magics.persistence.atomic.write_atomic`)
+and an existing file is never overwritten unless asked: without ``force`` the final step is a
+hard link, which fails if the name exists, so even a file created meanwhile is kept. Only a
+regular file is ever replaced: a symlink, FIFO, device or folder at the path is refused.
 """
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import re
@@ -20,8 +19,8 @@ from typing import Any
 
 from .core.clock import utc_now
 from .core.errors import JidoError, shorten
+from .core.paths import display_path
 from .core.transcript import message_cells, snapshot, transcript_document, transcript_markdown
-from .persistence.errors import display_path
 
 FORMATS: dict[str, str] = {"md": ".md", "ipynb": ".ipynb", "json": ".json"}
 DEFAULT_FORMAT = "md"
@@ -127,39 +126,27 @@ def output_path(session: Any, fmt: str, output: str | None, folder: Path) -> Pat
 
 def write_new_file(path: Path, data: bytes, *, force: bool = False) -> None:
     """Write ``data`` to ``path`` atomically; refuse an existing file unless ``force``."""
+    from .persistence.atomic import open_folder, write_atomic  # lazy: only an export writes
+
     folder = path.parent
     if not folder.is_dir():
         raise ExportError(
             f"Cannot write {display_path(path)}: the folder {display_path(folder)} does not exist."
         )
     _check_target(path, force)
-    temp = folder / f".{path.name[:80]}.{secrets.token_hex(4)}.tmp"
-    created = False
     try:
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        created = True
+        folder_fd = open_folder(folder, follow_symlinks=True)  # the user named this folder
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
+            write_atomic(folder, path.name, [data], dir_fd=folder_fd, overwrite=force)
         finally:
-            os.close(fd)
-        if force:
-            _check_target(path, force)  # again: the name may have changed during the write
-            os.replace(temp, path)
-        else:
-            _link_no_clobber(temp, path)
-        _fsync_folder(folder)
+            os.close(folder_fd)
+    except FileExistsError:
+        # The name was taken, or became something else than a file, during the write.
+        _check_target(path, force)
+        raise _exists(path) from None
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise ExportError(f"Cannot write {display_path(path)}: {reason}.") from exc
-    finally:
-        if created:
-            try:
-                os.unlink(temp)  # after a link or a failure; already gone after a replace
-            except FileNotFoundError:
-                pass
 
 
 _SPECIAL_KINDS = (
@@ -191,37 +178,10 @@ def _check_target(path: Path, force: bool) -> None:
         raise _exists(path)
 
 
-def _link_no_clobber(temp: Path, path: Path) -> None:
-    try:
-        os.link(temp, path)  # atomic, and fails when the name already exists
-    except FileExistsError:
-        raise _exists(path) from None
-    except OSError as exc:
-        # File systems without hard links: the check-then-replace fallback.
-        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
-            raise
-        if os.path.lexists(path):
-            raise _exists(path) from None
-        os.replace(temp, path)
-
-
 def _exists(path: Path) -> ExportError:
     return ExportError(
         f"{display_path(path)} already exists: add --force to overwrite it or choose --output PATH."
     )
-
-
-def _fsync_folder(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return  # e.g. Windows: folders cannot be opened; the rename is still atomic
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def export_session(

@@ -17,9 +17,10 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from ..core.errors import shorten
+from ..core.paths import display_path
 from ..core.records import Parent
 from ..core.targets import MAX_NAME_LENGTH
-from ..persistence.errors import Conflict, PersistenceError, display_path
+from ..persistence.errors import Conflict, PersistenceError
 
 if TYPE_CHECKING:
     from ..core.registry import Registry

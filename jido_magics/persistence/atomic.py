@@ -1,8 +1,11 @@
-"""Crash-safe replacement of a file: the old content or the new one, never a mix.
+"""Crash-safe writing of a file: the old content or the new one, never a mix.
 
 A temp file in the same folder is written, fsynced and renamed over the target, then the folder
 is fsynced. Until the folder is durable the old file stays reachable through a hard link, so a
 failure at any step leaves the old file byte-identical; the temp file is removed on any failure.
+Only a regular file is ever replaced; without ``overwrite`` the last step is a hard link, which
+never replaces a file, even one that appeared meanwhile. Session files and exports both write
+this way.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import errno
 import os
 import secrets
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,17 +26,24 @@ _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
 _CREATE |= getattr(os, "O_CLOEXEC", 0)
 
 
+#: What ``link`` raises where a file system has no hard links (or no more for this file).
+NO_HARD_LINKS = (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK, errno.EXDEV)
+
 _FOLDER = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | os.O_CLOEXEC
 # A planted symlink in place of the folder must not redirect writes elsewhere.
 _FOLDER |= getattr(os, "O_NOFOLLOW", 0)
 
 
-def open_folder(folder: Path | str, *, dir_fd: int | None = None) -> int:
+def open_folder(
+    folder: Path | str, *, dir_fd: int | None = None, follow_symlinks: bool = False
+) -> int:
     """A file descriptor of ``folder`` (relative to ``dir_fd`` when given) for ``dir_fd=``
     calls, locking and fsync.
 
-    Raises ``OSError`` (``ELOOP`` on Linux) when ``folder`` itself is a symbolic link."""
-    return os.open(folder, _FOLDER, dir_fd=dir_fd)
+    Raises ``OSError`` (``ELOOP`` on Linux) when ``folder`` itself is a symbolic link, unless
+    ``follow_symlinks`` (a folder the user named, as an export's)."""
+    flags = _FOLDER & ~getattr(os, "O_NOFOLLOW", 0) if follow_symlinks else _FOLDER
+    return os.open(folder, flags, dir_fd=dir_fd)
 
 
 def exists_at(name: str, dir_fd: int) -> bool:
@@ -55,15 +66,23 @@ def unused_name(stem: str, suffix: str, dir_fd: int) -> str:
 
 
 def write_atomic(
-    folder: Path, name: str, chunks: Sequence[bytes], *, dir_fd: int | None = None
+    folder: Path,
+    name: str,
+    chunks: Sequence[bytes],
+    *,
+    dir_fd: int | None = None,
+    overwrite: bool = True,
 ) -> None:
-    """Replace ``folder/name`` by the concatenation of ``chunks`` (written in one call).
+    """Write the concatenation of ``chunks`` (in one call) as ``folder/name``.
 
-    Raises the ``OSError`` of the failing step after restoring the previous state.
+    With ``overwrite`` an existing regular file is replaced; without it the file is only
+    created. ``FileExistsError`` when ``name`` is taken (without ``overwrite``) or holds
+    anything but a regular file. Raises the ``OSError`` of the failing step after restoring
+    the previous state.
     """
     own_fd = dir_fd is None
     folder_fd = open_folder(folder) if dir_fd is None else dir_fd
-    temp = f".{name}.{secrets.token_hex(4)}.tmp"
+    temp = f".{name[:80]}.{secrets.token_hex(4)}.tmp"
     try:
         fd = os.open(temp, _CREATE, 0o666, dir_fd=folder_fd)
         try:
@@ -73,9 +92,16 @@ def write_atomic(
             os.fsync(fd)
         finally:
             os.close(fd)
-        had_old, backup = _keep_old(name, folder_fd)
+        if overwrite:
+            _check_replaceable(name, folder_fd)
+            had_old, backup = _keep_old(name, folder_fd)
+        else:
+            had_old, backup = False, None
         try:
-            os.replace(temp, name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
+            if overwrite:
+                os.replace(temp, name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
+            else:
+                _create(temp, name, folder_fd)
             try:
                 os.fsync(folder_fd)
             except OSError:
@@ -83,13 +109,40 @@ def write_atomic(
                 raise
         finally:
             if backup is not None:
-                _unlink_quietly(backup, folder_fd)
+                unlink_quietly(backup, folder_fd)
+        if not overwrite:
+            unlink_quietly(temp, folder_fd)  # the new file is its second link
     except BaseException:
-        _unlink_quietly(temp, folder_fd)
+        unlink_quietly(temp, folder_fd)
         raise
     finally:
         if own_fd:
             os.close(folder_fd)
+
+
+def _check_replaceable(name: str, folder_fd: int) -> None:
+    """Only a regular file may be replaced: a link, pipe, device or folder would be swapped
+    for a file."""
+    try:
+        info = os.stat(name, dir_fd=folder_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(info.st_mode):
+        raise FileExistsError(errno.EEXIST, "not a regular file", name)
+
+
+def _create(temp: str, name: str, folder_fd: int) -> None:
+    """Give the written ``temp`` its ``name`` without replacing anything."""
+    try:
+        # atomic, and fails when the name exists
+        os.link(temp, name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd, follow_symlinks=False)
+    except OSError as exc:
+        # File systems without hard links: the check-then-replace fallback.
+        if exc.errno not in NO_HARD_LINKS:
+            raise
+        if exists_at(name, folder_fd):
+            raise FileExistsError(errno.EEXIST, "file exists", name) from None
+        os.replace(temp, name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
 
 
 def _write_all(fd: int, chunks: Sequence[bytes]) -> None:
@@ -115,7 +168,7 @@ def _keep_old(name: str, folder_fd: int) -> tuple[bool, str | None]:
     except FileNotFoundError:
         return False, None
     except OSError as exc:
-        if exc.errno in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK, errno.EXDEV):
+        if exc.errno in NO_HARD_LINKS:
             return True, None  # no hard links here: no rollback past the rename
         raise
     return True, backup
@@ -131,8 +184,30 @@ def _restore_old(name: str, had_old: bool, backup: str | None, folder_fd: int) -
         pass  # the original error is the one to report
 
 
-def _unlink_quietly(name: str, folder_fd: int) -> None:
+def unlink_quietly(name: str | Path, folder_fd: int | None = None) -> None:
+    """Remove ``name`` (in the folder ``folder_fd``) if it can be: it is only clean-up."""
     try:
         os.unlink(name, dir_fd=folder_fd)
     except OSError:
         pass
+
+
+def sync_quietly(fd: int) -> None:
+    """fsync ``fd`` (a folder, after a change in it), best effort: the change is done, and a
+    failure only weakens its durability."""
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+
+
+def sync_folder(folder: Path) -> None:
+    """:func:`sync_quietly` for a folder given by its path (links followed)."""
+    try:
+        fd = open_folder(folder, follow_symlinks=True)
+    except OSError:
+        return
+    try:
+        sync_quietly(fd)
+    finally:
+        os.close(fd)

@@ -19,11 +19,12 @@ from weakref import WeakKeyDictionary
 
 from ..core.errors import shorten
 from ..core.ids import is_valid_session_id
+from ..core.paths import display_path
 from ..core.records import Caps
 from ..core.session import Session
 from .cache import Cache, CacheOff, Entry, Fingerprint, fingerprint_of, shared_cache
 from .envelope import head_fields
-from .errors import PersistenceError, display_path, io_error
+from .errors import PersistenceError, io_error
 from .store import STATUS_OK, STATUS_STALE, SUFFIX, SavedSession, SessionStore
 
 #: A file changed less than this before its verification may change again within the same

@@ -13,6 +13,7 @@ import orjson
 from ..core.clock import is_utc_timestamp
 from ..core.errors import InvalidConfig, InvalidName
 from ..core.ids import is_valid_session_id
+from ..core.paths import display_path
 from ..core.records import (
     MAX_COUNT,
     MESSAGE_STATUSES,
@@ -28,7 +29,7 @@ from ..core.records import (
 )
 from ..core.session import Session
 from ..core.targets import check_name
-from .errors import InvalidPayload, PersistenceError, UnknownVersion, display_path
+from .errors import InvalidPayload, PersistenceError, UnknownVersion
 
 #: Written on every save; version 1 files (no ``parent``, no ``superseded``, no costs) load
 #: and are written as version 2 on their next save.

@@ -14,7 +14,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ForeignKey, NotASessionFile, Tampered, UnknownVersion, display_path
+from ..core.paths import display_path
+from .errors import ForeignKey, NotASessionFile, Tampered, UnknownVersion
 from .keys import KeyRing
 
 VERSION = 1

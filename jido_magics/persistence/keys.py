@@ -18,10 +18,11 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from .errors import KeyFileError, display_path
+from ..core.paths import display_path
+from .atomic import sync_folder, unlink_quietly
+from .errors import KeyFileError
 
 KEY_FILE_ENV = "JIDO_MAGICS_KEY_FILE"
-DATA_DIR_ENV = "JUPYTER_DATA_DIR"
 KEY_BYTES = 32
 _KEY_TEXT = re.compile(rb"[0-9a-f]{64}\n")
 _KID_LABEL = b"jido-kid"
@@ -31,23 +32,14 @@ _READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXE
 _CREATION_WAIT_SECONDS = 5.0
 
 
-def jupyter_data_dir() -> Path:
-    """``$JUPYTER_DATA_DIR``, else jupyter_core's answer when installed, else the XDG default."""
-    explicit = os.environ.get(DATA_DIR_ENV)
-    if explicit:
-        return Path(explicit).expanduser()
-    try:
-        from jupyter_core.paths import jupyter_data_dir as from_jupyter_core
-    except ImportError:
-        return Path.home() / ".local" / "share" / "jupyter"
-    return Path(from_jupyter_core())
-
-
 def default_key_path() -> Path:
     explicit = os.environ.get(KEY_FILE_ENV)
     if explicit:
         return Path(explicit).expanduser()
-    return jupyter_data_dir() / "jido_magics" / "session_key"
+    # $JUPYTER_DATA_DIR, else the platform's Jupyter data folder (lazy: a first save needs it)
+    from jupyter_core.paths import jupyter_data_dir
+
+    return Path(jupyter_data_dir()) / "jido_magics" / "session_key"
 
 
 def kid_of(key: bytes) -> str:
@@ -157,10 +149,10 @@ def _create_key_file(path: Path, key: bytes) -> tuple[bytes, os.stat_result]:
         info = os.fstat(fd)
     except OSError as exc:
         os.close(fd)
-        _remove_quietly(path)
+        unlink_quietly(path)
         raise _key_error(path, f"cannot write it ({exc.strerror})") from None
     os.close(fd)
-    _fsync_folder(path.parent)
+    sync_folder(path.parent)
     return key, info
 
 
@@ -257,23 +249,3 @@ def follow_key_file(ring: KeyRing) -> tuple[KeyRing, str | None]:
 
 def _key_error(path: Path, reason: str) -> KeyFileError:
     return KeyFileError(f"Session key file {display_path(path)}: {reason}.", path)
-
-
-def _remove_quietly(path: Path) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
-
-
-def _fsync_folder(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # the key is written; a folder fsync failure only weakens durability
-    finally:
-        os.close(fd)

@@ -23,6 +23,7 @@ import orjson
 
 from ..core.clock import utc_now
 from ..core.ids import check_session_id
+from ..core.paths import display_path
 from ..core.records import Caps
 from ..core.session import Session
 from . import codec
@@ -42,7 +43,6 @@ from .errors import (
     StoreIOError,
     Tampered,
     UnknownVersion,
-    display_path,
     io_error,
 )
 from .keys import KeyRing, follow_key_file

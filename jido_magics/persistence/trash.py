@@ -7,7 +7,6 @@ second holds several). A restore never overwrites a live file of that id. Trash 
 
 from __future__ import annotations
 
-import errno
 import os
 import re
 import stat
@@ -16,8 +15,16 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .atomic import exists_at, open_folder, unused_name
-from .errors import Conflict, NoSavedSession, NotASessionFile, display_path, io_error
+from ..core.paths import display_path
+from .atomic import (
+    NO_HARD_LINKS,
+    exists_at,
+    open_folder,
+    sync_quietly,
+    unlink_quietly,
+    unused_name,
+)
+from .errors import Conflict, NoSavedSession, NotASessionFile, io_error
 from .leftovers import remove_leftovers
 
 if TYPE_CHECKING:
@@ -85,7 +92,7 @@ def move_to_trash(store: SessionStore, session_id: str) -> Path:
             moved = path
         store.forget_file(session_id)
         remove_leftovers(dir_fd, session_id)
-        _fsync(dir_fd)
+        sync_quietly(dir_fd)
     return moved
 
 
@@ -110,7 +117,7 @@ def _move_in(store: SessionStore, path: Path, dir_fd: int) -> Path:
             os.rename(path.name, name, src_dir_fd=dir_fd, dst_dir_fd=trash_fd)
         except OSError as exc:
             raise io_error("move to the trash", path, exc) from None
-        _fsync(trash_fd)
+        sync_quietly(trash_fd)
         _purge(trash_fd, now - timedelta(days=KEEP_DAYS))
     finally:
         os.close(trash_fd)
@@ -172,8 +179,8 @@ def restore(store: SessionStore, entry: TrashedSession) -> Path:
             raise io_error("open the trash folder", trash_folder(store), exc) from None
         try:
             _link_back(entry, target, trash_fd, dir_fd)
-            _fsync(dir_fd)
-            _fsync(trash_fd)
+            sync_quietly(dir_fd)
+            sync_quietly(trash_fd)
         finally:
             os.close(trash_fd)
         store.forget_file(entry.id)
@@ -188,17 +195,14 @@ def _link_back(entry: TrashedSession, target: Path, trash_fd: int, dir_fd: int) 
     except FileNotFoundError:
         raise _gone(entry) from None
     except OSError as exc:
-        if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK):
+        if exc.errno not in NO_HARD_LINKS:
             raise io_error("restore", entry.path, exc) from None
         try:  # no hard links here: the folder lock keeps other kernels' saves out
             os.rename(name, target.name, src_dir_fd=trash_fd, dst_dir_fd=dir_fd)
         except OSError as exc2:
             raise io_error("restore", entry.path, exc2) from None
         return
-    try:
-        os.unlink(name, dir_fd=trash_fd)
-    except OSError:
-        pass  # restored; a copy left in the trash loses nothing
+    unlink_quietly(name, trash_fd)  # restored; a copy left in the trash loses nothing
 
 
 def _gone(entry: TrashedSession) -> NoSavedSession:
@@ -218,10 +222,7 @@ def _purge(trash_fd: int, before: datetime) -> None:
     for name in names:
         match = _ENTRY.fullmatch(name)
         if match is not None and match.group(2) < cutoff:
-            try:
-                os.unlink(name, dir_fd=trash_fd)
-            except OSError:
-                pass
+            unlink_quietly(name, trash_fd)
 
 
 def _unlink(path: Path, dir_fd: int) -> None:
@@ -229,10 +230,3 @@ def _unlink(path: Path, dir_fd: int) -> None:
         os.unlink(path.name, dir_fd=dir_fd)
     except OSError as exc:
         raise io_error("delete", path, exc) from None
-
-
-def _fsync(fd: int) -> None:
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # the move is done; only its durability is weaker

@@ -55,8 +55,8 @@ def export_folder(ext: Extension) -> Path:
 
 
 def _run_export(ext: Extension, args: argparse.Namespace) -> None:
+    from ...core.paths import display_path
     from ...export import export_session, format_for  # lazy: nbformat only when used
-    from ...persistence.errors import display_path
 
     session = ext.registry.get(args.target)
     fmt = format_for(args.output, args.fmt)

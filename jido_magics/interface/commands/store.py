@@ -11,13 +11,9 @@ from typing import TYPE_CHECKING, TypeVar
 
 from ...core.errors import AmbiguousTarget, DuplicateName, JidoError, shorten
 from ...core.ids import is_valid_session_id
+from ...core.paths import display_path
 from ...persistence.catalog import check_listed, load_listed
-from ...persistence.errors import (
-    NoSavedSession,
-    NotASessionFile,
-    PersistenceError,
-    display_path,
-)
+from ...persistence.errors import NoSavedSession, NotASessionFile, PersistenceError
 from ...persistence.store import STATUS_UNREADABLE, SavedSession, SessionStore
 from ..parsing import CommandParser
 from ..text_table import TextTable

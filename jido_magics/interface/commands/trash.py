@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ...core.errors import shorten
-from ...persistence.errors import NoSavedSession, display_path
+from ...core.paths import display_path
+from ...persistence.errors import NoSavedSession
 from ..parsing import CommandParser
 from ..text_table import TextTable
 from . import Command
