@@ -19,9 +19,10 @@ from .errors import (
     Tampered,
     UnknownVersion,
 )
+from .file_status import SavedSession
 from .keys import KeyRing, default_key_path
 from .location import sessions_folder
-from .store import SavedSession, SessionStore
+from .store import SessionStore
 
 __all__ = [
     "Conflict",

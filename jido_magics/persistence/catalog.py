@@ -25,7 +25,9 @@ from ..core.session import Session
 from .cache import Cache, CacheOff, Entry, Fingerprint, fingerprint_of, shared_cache
 from .envelope import head_fields
 from .errors import PersistenceError, io_error
-from .store import STATUS_OK, STATUS_STALE, SUFFIX, SavedSession, SessionStore
+from .file_status import STATUS_OK, STATUS_STALE, SavedSession
+from .reading import SUFFIX
+from .session_files import SessionFiles
 
 #: A file changed less than this before its verification may change again within the same
 #: timestamp tick without changing its fingerprint (ext4 stamps with a clock of a few
@@ -39,12 +41,12 @@ class ListingChanged(PersistenceError):
     """A file no longer holds the session a (cached) listing named."""
 
 
-def cache_for(store: SessionStore) -> Cache:
+def cache_for(store: SessionFiles) -> Cache:
     """The cache a store uses: its own when set (tests), else the process's."""
     return getattr(store, "cache", None) or shared_cache()
 
 
-def key_ring_label(store: SessionStore) -> str:
+def key_ring_label(store: SessionFiles) -> str:
     keys = store.keys
     return ",".join((keys.kid, *sorted(keys.kids)))
 
@@ -53,7 +55,7 @@ class Listing:
     """One pass over a folder: every session file with its status. ``with_entries``: also the
     cache rows of the listed files (``entries``, for search), read from the database."""
 
-    def __init__(self, store: SessionStore, *, with_entries: bool = False) -> None:
+    def __init__(self, store: SessionFiles, *, with_entries: bool = False) -> None:
         self.store = store
         self.cache = cache_for(store)
         self.saved: list[SavedSession] = []
@@ -216,7 +218,7 @@ class Listing:
 
 
 #: Per store, its last listing: (key ring, {file id: (fingerprint, listed item)}).
-_memos: WeakKeyDictionary[SessionStore, tuple[str, dict[str, tuple[Fingerprint, SavedSession]]]]
+_memos: WeakKeyDictionary[SessionFiles, tuple[str, dict[str, tuple[Fingerprint, SavedSession]]]]
 _memos = WeakKeyDictionary()
 
 
@@ -224,13 +226,13 @@ def _newest_first(saved: list[SavedSession]) -> list[SavedSession]:
     return sorted(saved, key=lambda s: (s.saved_at or s.modified_at, s.id), reverse=True)
 
 
-def list_saved(store: SessionStore) -> list[SavedSession]:
+def list_saved(store: SessionFiles) -> list[SavedSession]:
     """Every ``<id>.json`` of the store's folder with its status, newest first."""
     return Listing(store).saved
 
 
 def load_listed(
-    store: SessionStore, session_id: str, name: str | None, *, caps: Caps | None = None
+    store: SessionFiles, session_id: str, name: str | None, *, caps: Caps | None = None
 ) -> Session:
     """Load ``session_id`` (verified in full by the store) and check it holds the session
     the listing named ``name`` (None: chosen by its exact id)."""
@@ -239,7 +241,7 @@ def load_listed(
     return session
 
 
-def check_listed(store: SessionStore, session_id: str, name: str | None) -> None:
+def check_listed(store: SessionFiles, session_id: str, name: str | None) -> None:
     """Verify ``session_id``'s file in full and check it holds the session the listing named
     ``name`` (before deleting it, say)."""
     if name is not None:
@@ -248,7 +250,7 @@ def check_listed(store: SessionStore, session_id: str, name: str | None) -> None
 
 
 def _check_name(
-    store: SessionStore, session_id: str, listed: str | None, found: str | None
+    store: SessionFiles, session_id: str, listed: str | None, found: str | None
 ) -> None:
     if listed is None or found == listed:
         return

@@ -15,7 +15,8 @@ from ..core.search import Hit, Query, search_sessions, snippet
 from .cache import CacheOff, stamp_of
 from .catalog import SETTLE_NS, Listing, key_ring_label
 from .errors import PersistenceError
-from .store import SavedSession, SessionStore
+from .file_status import SavedSession
+from .store import SessionStore
 
 
 def search_saved(

@@ -28,7 +28,8 @@ from .errors import Conflict, NoSavedSession, NotASessionFile, io_error
 from .leftovers import remove_leftovers
 
 if TYPE_CHECKING:
-    from .store import SavedSession, SessionStore
+    from .file_status import SavedSession
+    from .session_files import SessionFiles
 
 TRASH = ".trash"
 KEEP_DAYS = 30
@@ -58,11 +59,11 @@ class TrashedSession:
         return self.saved.path
 
 
-def trash_folder(store: SessionStore) -> Path:
+def trash_folder(store: SessionFiles) -> Path:
     return store.folder / TRASH
 
 
-def move_to_trash(store: SessionStore, session_id: str) -> Path:
+def move_to_trash(store: SessionFiles, session_id: str) -> Path:
     """Move ``<id>.json`` into the trash, remove that id's leftovers and purge old trash.
 
     A symbolic link or other special file in its place is removed, not kept: it holds no
@@ -96,7 +97,7 @@ def move_to_trash(store: SessionStore, session_id: str) -> Path:
     return moved
 
 
-def _move_in(store: SessionStore, path: Path, dir_fd: int) -> Path:
+def _move_in(store: SessionFiles, path: Path, dir_fd: int) -> Path:
     trash = trash_folder(store)
     try:
         os.mkdir(TRASH, 0o700, dir_fd=dir_fd)
@@ -124,7 +125,7 @@ def _move_in(store: SessionStore, path: Path, dir_fd: int) -> Path:
     return trash / name
 
 
-def trashed(store: SessionStore) -> list[TrashedSession]:
+def trashed(store: SessionFiles) -> list[TrashedSession]:
     """The files in the trash, newest deletion first, each verified for its status."""
     folder = trash_folder(store)
     try:
@@ -151,7 +152,7 @@ def trashed(store: SessionStore) -> list[TrashedSession]:
     return found
 
 
-def trashed_ids(store: SessionStore) -> list[str]:
+def trashed_ids(store: SessionFiles) -> list[str]:
     """The ids in the trash, from the file names alone (nothing is read): for completion."""
     try:
         names = os.listdir(trash_folder(store))
@@ -160,7 +161,7 @@ def trashed_ids(store: SessionStore) -> list[str]:
     return sorted({m.group(1) for n in names if (m := _ENTRY.fullmatch(n)) is not None})
 
 
-def restore(store: SessionStore, entry: TrashedSession) -> Path:
+def restore(store: SessionFiles, entry: TrashedSession) -> Path:
     """Put ``entry`` back as ``<id>.json``; refused when a file of that id exists."""
     target = store.path_for(entry.id)
     with store.locked_folder(entry.id, create=False) as dir_fd:

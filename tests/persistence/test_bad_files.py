@@ -44,7 +44,7 @@ from jido_magics.persistence import (
     UnknownVersion,
 )
 from jido_magics.persistence.envelope import DOMAIN, seal
-from jido_magics.persistence.store import DEFAULT_MAX_BYTES
+from jido_magics.persistence.reading import DEFAULT_MAX_BYTES
 
 HEX = b"0123456789abcdef"
 Expected = type[JidoError]

@@ -15,7 +15,7 @@ import pytest
 
 from jido_magics.core import Caps, Session
 from jido_magics.persistence import Conflict, SessionStore
-from jido_magics.persistence import store as store_module
+from jido_magics.persistence import session_files as files_module
 
 THREADS, SAVES = 8, 50
 
@@ -23,14 +23,14 @@ THREADS, SAVES = 8, 50
 def _record_writes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
     """(session id, generation) of every file the store writes, in the order written."""
     written: list[tuple[str, int]] = []
-    real = store_module.write_atomic
+    real = files_module.write_atomic
 
     def recording(folder, name, parts, **kwargs):
         plain = orjson.loads(parts[1])
         real(folder, name, parts, **kwargs)
         written.append((plain["session_id"], plain["generation"]))
 
-    monkeypatch.setattr(store_module, "write_atomic", recording)
+    monkeypatch.setattr(files_module, "write_atomic", recording)
     return written
 
 
@@ -66,7 +66,7 @@ def test_eight_threads_fifty_saves_each(store: SessionStore, monkeypatch) -> Non
             while not stop.is_set():
                 try:
                     loaded = SessionStore(store.folder, keys=store.keys).load(s.id)
-                except store_module.NoSavedSession:
+                except files_module.NoSavedSession:
                     continue
                 assert loaded.generation >= last
                 assert len(loaded.messages) >= loaded.generation  # a message before each save

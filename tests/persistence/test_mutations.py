@@ -20,7 +20,7 @@ from jido_magics.persistence import (
     SessionStore,
     Tampered,
 )
-from jido_magics.persistence import store as store_module
+from jido_magics.persistence import reading as reading_module
 
 MUTATIONS = 1000
 
@@ -58,7 +58,7 @@ def counted_parser(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
         dumps=orjson.dumps,
         OPT_SORT_KEYS=orjson.OPT_SORT_KEYS,
     )
-    monkeypatch.setattr(store_module, "orjson", fake)
+    monkeypatch.setattr(reading_module, "orjson", fake)
     return calls
 
 

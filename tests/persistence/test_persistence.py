@@ -35,7 +35,7 @@ from jido_magics.persistence import (
     Tampered,
     UnknownVersion,
 )
-from jido_magics.persistence import store as store_module
+from jido_magics.persistence import reading as reading_module
 from jido_magics.persistence.envelope import DOMAIN
 from jido_magics.persistence.keys import default_key_path, kid_of, load_or_create_key
 from jido_magics.persistence.location import notebook_path, sessions_folder
@@ -335,7 +335,7 @@ def test_bad_file_gives_its_typed_error_and_changes_nothing(
         loads=lambda data: calls.append(data) or orjson.loads(data),
         JSONDecodeError=orjson.JSONDecodeError,
     )
-    monkeypatch.setattr(store_module, "orjson", fake)
+    monkeypatch.setattr(reading_module, "orjson", fake)
     fresh = SessionStore(store.folder, keys=store.keys)  # a second kernel, same key
     for candidate in (store, fresh):
         with pytest.raises(error) as info:
@@ -355,7 +355,7 @@ def test_parser_runs_once_on_a_good_file(store: SessionStore, monkeypatch) -> No
         loads=lambda data: calls.append(1) or orjson.loads(data),
         JSONDecodeError=orjson.JSONDecodeError,
     )
-    monkeypatch.setattr(store_module, "orjson", fake)
+    monkeypatch.setattr(reading_module, "orjson", fake)
     store.load(s.id)
     assert calls == [1]
 

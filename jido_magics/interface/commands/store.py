@@ -14,7 +14,8 @@ from ...core.ids import is_valid_session_id
 from ...core.paths import display_path
 from ...persistence.catalog import check_listed, load_listed
 from ...persistence.errors import NoSavedSession, NotASessionFile, PersistenceError
-from ...persistence.store import STATUS_UNREADABLE, SavedSession, SessionStore
+from ...persistence.file_status import STATUS_UNREADABLE, SavedSession
+from ...persistence.store import SessionStore
 from ..parsing import CommandParser
 from ..text_table import TextTable
 from . import Command
