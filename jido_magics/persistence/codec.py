@@ -3,77 +3,20 @@ schema check of loaded data before any record is built. API keys are never writt
 
 from __future__ import annotations
 
-import math
-import re
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from ..core.clock import is_utc_timestamp
-from ..core.errors import InvalidConfig, InvalidName
-from ..core.ids import is_valid_session_id
 from ..core.paths import display_path
-from ..core.records import (
-    MAX_COUNT,
-    MESSAGE_STATUSES,
-    ROLES,
-    TOOL_CALL_STATUSES,
-    Caps,
-    Message,
-    Parent,
-    ReasoningStep,
-    SessionConfig,
-    ToolCall,
-    Usage,
-)
+from ..core.records import Caps
 from ..core.session import Session
-from ..core.targets import check_name
 from .errors import InvalidPayload, PersistenceError, UnknownVersion
+from .schema import Invalid, build
 
 #: Written on every save; version 1 files (no ``parent``, no ``superseded``, no costs) load
 #: and are written as version 2 on their next save.
 FORMAT_VERSION = 2
-#: The keys of a version 1 payload; version 2 may add ``parent``.
-PAYLOAD_KEYS = frozenset(
-    (
-        "format_version",
-        "session_id",
-        "generation",
-        "saved_at",
-        "name",
-        "created_at",
-        "updated_at",
-        "config",
-        "messages",
-        "reasoning_steps",
-        "tool_calls",
-        "usage",
-        "dropped",
-    )
-)
-PAYLOAD_KEYS_V2 = PAYLOAD_KEYS | {"parent"}
-PARENT_KEYS = frozenset(("session_id", "message"))
-MESSAGE_KEYS = frozenset(
-    ("id", "role", "content", "created_at", "model", "usage", "tool_call_id", "status")
-)
-REASONING_KEYS = frozenset(("id", "content", "created_at", "message_id"))
-TOOL_CALL_KEYS = frozenset(
-    ("id", "name", "arguments", "result", "status", "created_at", "message_id")
-)
-USAGE_KEYS = frozenset(("input_tokens", "output_tokens"))
-USAGE_KEYS_WITH_COST = USAGE_KEYS | {"cost_usd"}
-DROPPED_KEYS = frozenset(("messages", "reasoning_steps", "tool_calls"))
-CONFIG_KEYS = frozenset(SessionConfig().to_dict())
-#: Largest generation or count accepted: exact in every JSON reader (JavaScript included), and
-#: far from orjson's 64-bit limit, so a loaded session can always be saved again.
-# Records are checked with this (fast) pattern; the few top-level times with the full check.
-_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z")
-# Every line of "\n".join(stamps) + "\n" with digits mapped to 0, when all are utc_now's form
-# (one line per stamp: the count of newlines must match, so no stamp can hide one).
-_UTC_NOW_SHAPE = b"0000-00-00T00:00:00.000000Z\n"
-_DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
-_DEFAULT_CAPS = Caps()
 
 
 def encode(session: Session, generation: int, saved_at: str) -> tuple[bytes, int]:
@@ -134,10 +77,6 @@ def _join_surrogates(value: Any) -> Any:
     return value
 
 
-class _Invalid(Exception):
-    """Where a payload breaks the schema (turned into :class:`InvalidPayload`)."""
-
-
 def decode(data: Any, path: Path, *, caps: Caps | None = None) -> Session:
     """A new, clean :class:`Session` from a parsed payload, after checking every field."""
     # Labels are made only for an error: display_path costs more than decoding a small file.
@@ -167,8 +106,8 @@ def decode(data: Any, path: Path, *, caps: Caps | None = None) -> Session:
             path,
         )
     try:
-        return _build(data, caps, version)
-    except _Invalid as exc:
+        return build(data, caps, version)
+    except Invalid as exc:
         label = display_path(path)
         raise InvalidPayload(
             f"{label} is signed but its content is not a valid session ({exc}): restore it "
@@ -196,262 +135,3 @@ def check_canonical(data: Any, file: bytes, start: int, end: int, path: Path) ->
             "(duplicate keys, spacing or key order): restore it from a backup.",
             path,
         )
-
-
-def _build(data: dict[str, Any], caps: Caps | None, version: int) -> Session:
-    keys = data.keys()
-    if keys != PAYLOAD_KEYS and (version == 1 or keys != PAYLOAD_KEYS_V2):
-        known = PAYLOAD_KEYS if version == 1 else PAYLOAD_KEYS_V2
-        missing = sorted(PAYLOAD_KEYS - keys)
-        extra = sorted(k[:20] for k in keys - known)
-        raise _Invalid(f"missing {missing[:3]}" if missing else f"unknown fields {extra[:3]}")
-    session_id = data["session_id"]
-    if not is_valid_session_id(session_id):
-        raise _Invalid("bad session_id")
-    generation = data["generation"]
-    if type(generation) is not int or not 1 <= generation <= MAX_COUNT:
-        raise _Invalid("bad generation")
-    for key in ("saved_at", "created_at", "updated_at"):
-        if not is_utc_timestamp(data[key]):
-            raise _Invalid(f"bad {key}")
-    name = data["name"]
-    try:
-        if check_name(name) != name:
-            raise _Invalid("bad name")
-    except InvalidName:
-        raise _Invalid("bad name") from None
-    messages = _messages(_list(data, "messages"))
-    steps = _reasoning_steps(_list(data, "reasoning_steps"))
-    calls = _tool_calls(_list(data, "tool_calls"))
-    usage = _usage(data["usage"], "usage")
-    dropped = data["dropped"]
-    if type(dropped) is not dict or dropped.keys() != DROPPED_KEYS:
-        raise _Invalid("bad dropped")
-    for key, count in dropped.items():
-        _count(count, f"dropped.{key}")
-    config = _config(data["config"])
-    parent = _parent(data.get("parent"))
-    if version == 1:
-        _check_version_1(messages, usage)
-    if caps is None:  # keep everything saved; the registry applies its own caps when opening
-        caps = _DEFAULT_CAPS  # frozen: one object serves every session
-        if (
-            len(messages) > caps.max_messages
-            or len(steps) > caps.max_reasoning_steps
-            or len(calls) > caps.max_tool_calls
-        ):
-            caps = Caps(
-                max(caps.max_messages, len(messages)),
-                max(caps.max_reasoning_steps, len(steps)),
-                max(caps.max_tool_calls, len(calls)),
-            )
-    return Session(
-        name,
-        id=session_id,
-        config=config,
-        caps=caps,
-        created_at=data["created_at"],
-        updated_at=data["updated_at"],
-        messages=messages,
-        reasoning_steps=steps,
-        tool_calls=calls,
-        usage=usage,
-        dropped=dropped,
-        generation=generation,
-        parent=parent,
-    )
-
-
-def _parent(value: Any) -> Parent | None:
-    if value is None:
-        return None
-    if (
-        type(value) is not dict
-        or value.keys() != PARENT_KEYS
-        or not is_valid_session_id(value["session_id"])
-        or type(value["message"]) is not int
-        or not 0 <= value["message"] <= MAX_COUNT
-    ):
-        raise _Invalid("bad parent")
-    return Parent(value["session_id"], value["message"])
-
-
-def _check_version_1(messages: list[Message], usage: Usage) -> None:
-    """Version 1 knew no superseded replies and no costs."""
-    if usage.cost_usd is not None:
-        raise _Invalid("usage.cost_usd in format 1")
-    for index, message in enumerate(messages):
-        if message.status == "superseded" or (
-            message.usage is not None and message.usage.cost_usd is not None
-        ):
-            raise _Invalid(f"messages[{index}] has a bad value")
-
-
-def _list(data: dict[str, Any], key: str) -> list[Any]:
-    value = data[key]
-    if type(value) is not list:
-        raise _Invalid(f"{key} is not a list")
-    return value
-
-
-def _messages(items: list[Any]) -> list[Message]:
-    """The records of a message list, or :class:`_Invalid` naming the first bad message.
-
-    The hot loop of a load (up to 1000 messages), kept plain: one pass of type checks and one
-    ``Message`` per item."""
-    # Times are checked together at the end (see _first_bad_time), and any earlier bad time
-    # is reported first, as an item-by-item check would.
-    built: list[Message] = []
-    stamps: list[str] = []
-    for index, item in enumerate(items):
-        try:
-            if type(item) is not dict or len(item) != len(MESSAGE_KEYS):
-                raise KeyError
-            message_id, role, content = item["id"], item["role"], item["content"]
-            created_at, model, usage = item["created_at"], item["model"], item["usage"]
-            tool_call_id, status = item["tool_call_id"], item["status"]
-        except KeyError:
-            _check_times(stamps)
-            raise _Invalid(f"messages[{index}] has wrong fields") from None
-        if (  # _optional_text inlined: two calls per message cost ~10% of a load
-            type(message_id) is not str
-            or role not in ROLES
-            or type(content) is not str
-            or type(created_at) is not str
-            or (model is not None and type(model) is not str)
-            or (tool_call_id is not None and type(tool_call_id) is not str)
-            or status not in MESSAGE_STATUSES
-        ):
-            _check_times(stamps)
-            raise _Invalid(f"messages[{index}] has a bad value")
-        stamps.append(created_at)
-        if usage is not None:
-            try:
-                usage = _usage(usage, f"messages[{index}].usage")
-            except _Invalid:
-                _check_times(stamps)
-                raise
-        built.append(
-            Message(message_id, role, content, created_at, model, usage, tool_call_id, status)
-        )
-    _check_times(stamps)
-    return built
-
-
-def _check_times(stamps: list[str]) -> None:
-    index = _first_bad_time(stamps)
-    if index is not None:
-        raise _Invalid(f"messages[{index}] has a bad value")
-
-
-def _all_utc_now_form(stamps: list[str]) -> bool:
-    """True when every stamp has the exact form ``utc_now`` writes (ASCII digits, 6
-    fractional digits): one join, one translate and one comparison for them all. Every line
-    of the joined text must match, and the count of lines too, so no stamp can hide one.
-    Raises TypeError when a stamp is not text."""
-    try:
-        joined = "\n".join(stamps).encode("ascii")
-    except UnicodeEncodeError:
-        return False
-    if not stamps:
-        return True
-    return (joined + b"\n").translate(_DIGITS_TO_ZERO) == _UTC_NOW_SHAPE * len(stamps)
-
-
-def _first_bad_time(stamps: list[str]) -> int | None:
-    """Index of the first string that is not a timestamp, or None.
-
-    Fast path: :func:`_all_utc_now_form`. Anything else is checked one by one with the full
-    pattern, so the result is the same either way.
-    """
-    if _all_utc_now_form(stamps):
-        return None
-    for index, stamp in enumerate(stamps):
-        if not _is_time(stamp):
-            return index
-    return None
-
-
-def _reasoning_steps(items: list[Any]) -> list[ReasoningStep]:
-    built = []
-    for index, item in enumerate(items):
-        if (
-            type(item) is not dict
-            or item.keys() != REASONING_KEYS
-            or type(item["id"]) is not str
-            or type(item["content"]) is not str
-            or not _is_time(item["created_at"])
-            or not _optional_text(item["message_id"])
-        ):
-            raise _Invalid(f"reasoning_steps[{index}] is malformed")
-        built.append(
-            ReasoningStep(item["id"], item["content"], item["created_at"], item["message_id"])
-        )
-    return built
-
-
-def _tool_calls(items: list[Any]) -> list[ToolCall]:
-    built = []
-    for index, item in enumerate(items):
-        if (
-            type(item) is not dict
-            or item.keys() != TOOL_CALL_KEYS
-            or type(item["id"]) is not str
-            or type(item["name"]) is not str
-            or type(item["arguments"]) is not dict
-            or not _optional_text(item["result"])
-            or item["status"] not in TOOL_CALL_STATUSES
-            or not _is_time(item["created_at"])
-            or not _optional_text(item["message_id"])
-        ):
-            raise _Invalid(f"tool_calls[{index}] is malformed")
-        built.append(
-            ToolCall(
-                item["id"],
-                item["name"],
-                item["arguments"],
-                item["created_at"],
-                item["message_id"],
-                item["result"],
-                item["status"],
-            )
-        )
-    return built
-
-
-def _usage(value: Any, where: str) -> Usage:
-    if type(value) is not dict or (
-        value.keys() != USAGE_KEYS and value.keys() != USAGE_KEYS_WITH_COST
-    ):
-        raise _Invalid(f"bad {where}")
-    cost = value.get("cost_usd")  # absent when unknown: an explicit null is refused
-    if len(value) == 3 and (type(cost) is not float or not 0 <= cost < math.inf):
-        raise _Invalid(f"bad {where}.cost_usd")
-    return Usage(
-        _count(value["input_tokens"], where + ".input_tokens"),
-        _count(value["output_tokens"], where + ".output_tokens"),
-        cost,
-    )
-
-
-def _config(value: Any) -> SessionConfig:
-    if type(value) is not dict or not value.keys() <= CONFIG_KEYS:
-        raise _Invalid("bad config")
-    try:
-        return SessionConfig.from_dict(value)
-    except InvalidConfig:
-        raise _Invalid("bad config value") from None
-
-
-def _count(value: Any, where: str) -> int:
-    if type(value) is not int or not 0 <= value <= MAX_COUNT:
-        raise _Invalid(f"bad {where}")
-    return value
-
-
-def _optional_text(value: Any) -> bool:
-    return value is None or type(value) is str
-
-
-def _is_time(value: Any) -> bool:
-    return type(value) is str and _TIMESTAMP.fullmatch(value) is not None

@@ -18,7 +18,7 @@ from reliability import KEY, one_line, plain_of, sign, sign_plain, small_session
 
 from jido_magics.core import Session, Usage
 from jido_magics.core.records import MAX_COUNT, MESSAGE_STATUSES, ROLES
-from jido_magics.persistence import InvalidPayload, KeyRing, SessionStore, codec
+from jido_magics.persistence import InvalidPayload, KeyRing, SessionStore, schema
 
 FIELDS = ("id", "role", "content", "created_at", "model", "usage", "tool_call_id", "status")
 # The record times' pattern (the codec's: any Unicode digit; top-level times are stricter).
@@ -78,12 +78,12 @@ def expected(items: list) -> int | None:
 
 
 def check(items: list) -> None:
-    """``codec._messages`` accepts exactly what the schema accepts, with equal records, and
+    """``schema._messages`` accepts exactly what the schema accepts, with equal records, and
     otherwise names the first bad message."""
     bad = expected(items)
     try:
-        built = codec._messages(items)
-    except codec._Invalid as exc:
+        built = schema._messages(items)
+    except schema.Invalid as exc:
         assert bad is not None, f"refused a good list: {exc}"
         assert f"messages[{bad}]" in str(exc), (bad, str(exc))
         return
@@ -94,10 +94,10 @@ def check(items: list) -> None:
 def test_a_good_list_gives_equal_records() -> None:
     items = good_items()
     check(items)
-    built = codec._messages(items)
+    built = schema._messages(items)
     assert built[-3].usage == Usage(3, 4) and type(built[-3].usage) is Usage
     assert built[-1].usage == Usage(1, 2, 0.5)
-    assert codec._messages([]) == []
+    assert schema._messages([]) == []
 
 
 BAD_VALUES = [
@@ -157,16 +157,16 @@ def test_wrong_shapes_are_refused_naming_their_message(position: int) -> None:
         items = good_items()
         items[position] = item
         check(items)
-        with pytest.raises(codec._Invalid, match=rf"messages\[{position}\] has wrong fields"):
-            codec._messages(items)
+        with pytest.raises(schema.Invalid, match=rf"messages\[{position}\] has wrong fields"):
+            schema._messages(items)
 
 
 def test_an_earlier_bad_time_is_named_before_a_later_bad_value() -> None:
     items = good_items()
     items[1]["created_at"] = "yesterday"
     items[5]["role"] = "robot"
-    with pytest.raises(codec._Invalid, match=r"messages\[1\] has a bad value"):
-        codec._messages(items)
+    with pytest.raises(schema.Invalid, match=r"messages\[1\] has a bad value"):
+        schema._messages(items)
     check(items)
 
 
@@ -175,7 +175,7 @@ def test_times_valid_but_not_in_utc_now_form_load() -> None:
     items[2]["created_at"] = "2026-01-01T00:00:00Z"
     items[3]["created_at"] = "2026-01-01T00:00:00.5Z"
     check(items)
-    assert [m.created_at for m in codec._messages(items)][2:4] == [
+    assert [m.created_at for m in schema._messages(items)][2:4] == [
         "2026-01-01T00:00:00Z",
         "2026-01-01T00:00:00.5Z",
     ]
