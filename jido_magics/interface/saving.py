@@ -25,7 +25,8 @@ from ..persistence.errors import Conflict, PersistenceError
 if TYPE_CHECKING:
     from ..core.registry import Registry
     from ..core.session import Session
-    from ..persistence.store import SaveResult, SessionStore
+    from ..persistence.session_files import SaveResult
+    from ..persistence.store import SessionStore
     from .extension import Extension
 
 
