@@ -133,12 +133,7 @@ def _create_key_file(path: Path, key: bytes) -> tuple[bytes, os.stat_result]:
     except OSError as exc:
         raise _key_error(path, f"cannot create its folder ({exc.strerror})") from None
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    try:
-        fd = os.open(path, flags, 0o600)
-    except FileExistsError:
-        raise
-    except OSError as exc:
-        raise _key_error(path, f"cannot create it ({exc.strerror})") from None
+    fd = _open(path, flags, "create", FileExistsError)
     try:
         os.fchmod(fd, 0o600)  # a umask cannot loosen 0600, but be explicit
         text = key.hex().encode("ascii") + b"\n"
@@ -159,12 +154,7 @@ def _create_key_file(path: Path, key: bytes) -> tuple[bytes, os.stat_result]:
 def _read_key(path: Path) -> tuple[bytes, os.stat_result]:
     deadline = time.monotonic() + _CREATION_WAIT_SECONDS
     while True:
-        try:
-            fd = os.open(path, _READ_FLAGS)
-        except FileNotFoundError:
-            raise
-        except OSError as exc:
-            raise _key_error(path, f"cannot read it ({exc.strerror})") from None
+        fd = _open(path, _READ_FLAGS, "read", FileNotFoundError)
         try:
             info = os.fstat(fd)
             if not stat.S_ISREG(info.st_mode):
@@ -245,6 +235,17 @@ def follow_key_file(ring: KeyRing) -> tuple[KeyRing, str | None]:
         f"with it from now on (its files signed with {ring.kid} still load here; elsewhere they "
         "need %session trust)."
     )
+
+
+def _open(path: Path, flags: int, action: str, expected: type[OSError]) -> int:
+    """``os.open`` of the key file: ``expected`` (the caller's cue to read or wait instead)
+    raises as is, any other failure as one line."""
+    try:
+        return os.open(path, flags, 0o600)
+    except expected:
+        raise
+    except OSError as exc:
+        raise _key_error(path, f"cannot {action} it ({exc.strerror})") from None
 
 
 def _key_error(path: Path, reason: str) -> KeyFileError:

@@ -90,12 +90,7 @@ def read_bounded(path: Path, max_bytes: int, dir_fd: int | None = None) -> tuple
     name = path.name if dir_fd is not None else path
     try:
         info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
-    except FileNotFoundError:
-        raise not_saved(path) from None
-    except OSError as exc:
-        raise io_error("read", path, exc) from None
-    _check_regular(path, info, max_bytes)
-    try:
+        _check_regular(path, info, max_bytes)  # before the open: a FIFO would block it
         fd = os.open(name, _READ_FLAGS, dir_fd=dir_fd)
     except FileNotFoundError:
         raise not_saved(path) from None

@@ -129,16 +129,13 @@ def trashed(store: SessionFiles) -> list[TrashedSession]:
     """The files in the trash, newest deletion first, each verified for its status."""
     folder = trash_folder(store)
     try:
-        names = os.listdir(folder)
+        entries = _entries(folder)
     except (FileNotFoundError, NotADirectoryError):
         return []
     except OSError as exc:
         raise io_error("list", folder, exc) from None
     found = []
-    for name in names:
-        match = _ENTRY.fullmatch(name)
-        if match is None:
-            continue
+    for name, match in entries:
         session_id, stamp, again = match.groups()
         deleted = datetime.strptime(stamp, _STAMP).strftime("%Y-%m-%dT%H:%M:%SZ")
         path = folder / name
@@ -155,10 +152,15 @@ def trashed(store: SessionFiles) -> list[TrashedSession]:
 def trashed_ids(store: SessionFiles) -> list[str]:
     """The ids in the trash, from the file names alone (nothing is read): for completion."""
     try:
-        names = os.listdir(trash_folder(store))
+        entries = _entries(trash_folder(store))
     except OSError:
         return []
-    return sorted({m.group(1) for n in names if (m := _ENTRY.fullmatch(n)) is not None})
+    return sorted({match.group(1) for _, match in entries})
+
+
+def _entries(folder: Path | int) -> list[tuple[str, re.Match[str]]]:
+    """The trash's files (any other name is not one), each with its id, stamp and number."""
+    return [(name, m) for name in os.listdir(folder) if (m := _ENTRY.fullmatch(name)) is not None]
 
 
 def restore(store: SessionFiles, entry: TrashedSession) -> Path:
@@ -217,12 +219,11 @@ def _purge(trash_fd: int, before: datetime) -> None:
     """Remove trash deleted before ``before`` (best effort: it is already deleted)."""
     cutoff = before.strftime(_STAMP)
     try:
-        names = os.listdir(trash_fd)
+        entries = _entries(trash_fd)
     except OSError:
         return
-    for name in names:
-        match = _ENTRY.fullmatch(name)
-        if match is not None and match.group(2) < cutoff:
+    for name, match in entries:
+        if match.group(2) < cutoff:
             unlink_quietly(name, trash_fd)
 
 
