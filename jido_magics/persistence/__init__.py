@@ -1,6 +1,7 @@
 """Signed persistence: sessions saved as HMAC-signed JSON files beside the notebook.
 
-Imports only the core, orjson and the standard library (never IPython).
+Imports only the core, orjson, the standard library and (for the key's folder, lazily)
+jupyter_core; never IPython.
 """
 
 from .errors import (
