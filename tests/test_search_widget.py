@@ -7,7 +7,7 @@ import pytest
 
 pytest.importorskip("ipywidgets")
 
-from jido_magics.interface.commands.ui import session_view
+from jido_magics.interface.commands.widget import session_view
 from jido_magics.interface.extension import extension_for
 
 

@@ -20,14 +20,14 @@ if TYPE_CHECKING:
 #: Modules whose ``COMMANDS`` make up ``%session``, and the order of the manual.
 COMMAND_MODULES: tuple[str, ...] = (
     "sessions",
-    "store",
+    "saved",
     "trash",
     "conversation",
     "branching",
     "search",
     "settings",
     "models",
-    "ui",
+    "widget",
 )
 
 MANUAL_ORDER: tuple[str, ...] = (

@@ -107,7 +107,7 @@ def find_hits(
 
 def _saved_target(ext: Extension, target: str) -> str:
     from ...persistence.errors import NoSavedSession
-    from .store import find_saved
+    from .saved import find_saved
 
     try:
         return find_saved(ext.store, target)

@@ -12,7 +12,7 @@ from ...persistence.errors import NoSavedSession
 from ..parsing import CommandParser
 from ..text_table import TextTable
 from . import Command
-from .store import match_listed
+from .saved import match_listed
 
 if TYPE_CHECKING:
     from ...persistence.store import SessionStore

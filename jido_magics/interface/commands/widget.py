@@ -37,8 +37,8 @@ def _search_box(ext: Extension, view: SessionView) -> SearchBox:
     """The widget's search box, below the view: the search of ``%session search``."""
     from ...core.search import parse_query
     from ...ui.search_box import SearchBox
+    from .saved import open_saved
     from .search import find_hits
-    from .store import open_saved
 
     def open_hit(hit: Hit) -> Session:
         if not hit.open or ext.registry.find_by_id(hit.session_id) is None:
