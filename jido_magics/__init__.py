@@ -69,13 +69,13 @@ def get_registry() -> Registry:
 
 def load_ipython_extension(ipython: Any) -> None:
     """Called by ``%load_ext jido_magics``."""
-    from .interface.extension import load
+    from .interface.loading import load
 
     load(ipython)
 
 
 def unload_ipython_extension(ipython: Any) -> None:
     """Called by ``%unload_ext jido_magics``: removes everything the extension registered."""
-    from .interface.extension import unload
+    from .interface.loading import unload
 
     unload(ipython)

@@ -8,38 +8,47 @@ from __future__ import annotations
 
 import atexit
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from ..core.controls import visible_controls
 from ..core.errors import JidoError, shorten
-from ..core.registry import RegistryEvent
+from ..core.registry import Registry, RegistryEvent
 from ..core.session import CHANGE_EXCHANGE, Session
 from ..persistence.errors import SaveBeforeCloseFailed
 from .interrupts import interrupt_deferred
 
 if TYPE_CHECKING:
-    from .extension import Extension
+    from .extension_settings import ExtensionSettings
 
 
 class Autosave:
-    """Hooks into one extension's registry; :meth:`stop` removes every hook."""
+    """Hooks into one extension's registry; :meth:`stop` removes every hook. ``save`` saves a
+    session where it belongs and returns what to warn about (``saving.autosave_session`` for
+    the extension); ``events`` is the shell's event manager (None in a shell without one)."""
 
-    def __init__(self, extension: Extension) -> None:
-        self.extension = extension
-        registry = extension.registry
+    def __init__(
+        self,
+        registry: Registry,
+        settings: ExtensionSettings,
+        save: Callable[[Session], list[str]],
+        events: Any,
+    ) -> None:
+        self.registry = registry
+        self.settings = settings
+        self._save_where_it_belongs = save
         self._unsubscribe = registry.subscribe(self._on_event)
         self._remove_close_hook = registry.add_close_hook(self._before_close)
         #: Ids of sessions whose autosave an interrupt cut short, retried after the cell.
         self._pending: set[str] = set()
-        self._events = getattr(extension.shell, "events", None)
+        self._events = events
         if self._events is not None:
             self._events.register("post_run_cell", self._retry)
         atexit.register(self._at_exit)
 
     @property
     def enabled(self) -> bool:
-        magics = self.extension.magics
-        return bool(magics is not None and magics.autosave)
+        return self.settings.autosave
 
     def stop(self) -> None:
         """Remove every hook. Unloading the extension drops its open sessions, so changed
@@ -62,14 +71,9 @@ class Autosave:
         return False
 
     def _save(self, session: Session) -> None:
-        from .saving import save_notes, save_or_copy
-
         with interrupt_deferred():  # a save cut midway would look like another kernel's file
-            store, saved, copied = save_or_copy(self.extension, session)
-            if copied is not None:
-                _warn(copied)
-            for note in save_notes(store, session, saved, autosave=True):
-                _warn(note)
+            for warning in self._save_where_it_belongs(session):
+                _warn(warning)
 
     def _on_event(self, event: RegistryEvent) -> None:
         session = event.session
@@ -89,7 +93,7 @@ class Autosave:
         """After each cell: the autosaves an interrupt cut short, reported either way."""
         pending, self._pending = self._pending, set()
         for session_id in sorted(pending):
-            session = self.extension.registry.find_by_id(session_id)
+            session = self.registry.find_by_id(session_id)
             if session is None or not (self.enabled and session.dirty):
                 continue  # closed (its close saved it), or saved meanwhile
             name = shorten(session.name, 50)
@@ -123,7 +127,7 @@ class Autosave:
     def _at_exit(self) -> None:
         if not self.enabled:
             return
-        for session in self.extension.registry.sessions:
+        for session in self.registry.sessions:
             if session.dirty:
                 try:
                     self._save(session)

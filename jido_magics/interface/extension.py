@@ -1,4 +1,4 @@
-"""What the extension holds for one shell, and ``load``/``unload``."""
+"""What the extension holds for one shell (``load``/``unload`` are in ``loading``)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,14 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.records import DEFAULT_PROVIDER, SessionConfig
 from ..core.registry import Registry
+from .extension_settings import ExtensionSettings
 
 if TYPE_CHECKING:
+    from IPython.core.magic import Magics
+
     from ..persistence.store import SessionStore
     from .autosave import Autosave
     from .last_error import LastError
-    from .magics import SessionMagics
 
 PROVIDER_ENV = "JIDO_MAGICS_PROVIDER"
 MODEL_ENV = "JIDO_MAGICS_MODEL"
@@ -32,7 +34,10 @@ class Extension:
     def __init__(self, shell: Any) -> None:
         self.shell = shell
         self.registry = Registry(config_factory=self.default_config)
-        self.magics: SessionMagics | None = None
+        #: What the magics' traitlets say; ``SessionMagics`` keeps it current.
+        self.settings = ExtensionSettings()
+        #: The ``SessionMagics`` registered on the shell (``loading.unload`` removes them).
+        self.magics: Magics | None = None
         #: The ``%session ui`` widget (a ``jido_magics.ui.view.SessionView``), made on first use.
         self.session_view: Any = None
         self.autosave: Autosave | None = None
@@ -47,21 +52,20 @@ class Extension:
     def default_config(self) -> SessionConfig:
         """Settings of a new session: the magics' settings, then the environment, then
         the offline provider. An API key in the environment alone never switches provider."""
-        magics = self.magics
-        provider = (magics.default_provider if magics else "") or os.environ.get(PROVIDER_ENV, "")
-        model = (magics.default_model if magics else "") or os.environ.get(MODEL_ENV, "")
+        provider = self.settings.default_provider or os.environ.get(PROVIDER_ENV, "")
+        model = self.settings.default_model or os.environ.get(MODEL_ENV, "")
         return SessionConfig(
             provider=provider.strip() or DEFAULT_PROVIDER, model=model.strip() or None
         )
 
     @property
     def sessions_folder(self) -> Path:
-        """``magics.sessions_dir`` when set, else the folder beside the notebook (see
+        """``SessionMagics.sessions_dir`` when set, else the folder beside the notebook (see
         ``persistence.location``)."""
         from ..persistence.location import sessions_folder
 
         return sessions_folder(
-            folder=self.magics.sessions_dir if self.magics else None,
+            folder=self.settings.sessions_dir,
             user_ns=getattr(self.shell, "user_ns", None),
             cwd=self.cwd,
         )
@@ -82,6 +86,8 @@ class Extension:
 
     def store_at(self, folder: Path) -> SessionStore:
         """The store of ``folder`` (one per folder and key file for the process's life)."""
+        # Imported here, not at the top: ``get_registry`` imports this module in any IPython
+        # shell, loaded extension or not.
         from ..persistence.keys import default_key_path
         from ..persistence.store import SessionStore
 
@@ -103,58 +109,18 @@ def extension_for(shell: Any) -> Extension | None:
     return _extensions.get(id(shell))
 
 
+def attach(shell: Any, extension: Extension) -> None:
+    """Make ``extension`` the one :func:`extension_for` finds for ``shell``."""
+    _extensions[id(shell)] = extension
+
+
+def detach(shell: Any) -> Extension | None:
+    """Forget ``shell``'s extension; returns it (None if there was none)."""
+    return _extensions.pop(id(shell), None)
+
+
 def extension_for_current_shell() -> Extension | None:
     from IPython import get_ipython
 
     shell = get_ipython()
     return None if shell is None else extension_for(shell)
-
-
-def load(shell: Any) -> Extension:
-    """Register the magics on ``shell`` (again loading is a no-op)."""
-    existing = extension_for(shell)
-    if existing is not None:
-        return existing
-    from .magics import SessionMagics
-
-    extension = Extension(shell)
-    magics = SessionMagics(shell, extension)
-    extension.magics = magics
-    shell.register_magics(magics)
-    _extensions[id(shell)] = extension
-    from .completion import install_completer
-
-    install_completer(extension)
-    from .chat import install_input_transform
-
-    extension.add_cleanup(install_input_transform(shell))
-    from .last_error import install as watch_errors
-
-    extension.last_error, stop_watching = watch_errors(shell)
-    extension.add_cleanup(stop_watching)
-    from .autosave import Autosave
-
-    extension.autosave = Autosave(extension)
-    extension.add_cleanup(extension.autosave.stop)
-    from .startup_hint import startup_hint
-
-    hint = startup_hint(extension)
-    if hint:
-        print(hint)
-    return extension
-
-
-def unload(shell: Any) -> None:
-    """Remove the magics and run every cleanup, leaving nothing registered."""
-    extension = _extensions.pop(id(shell), None)
-    if extension is None:
-        return
-    try:
-        extension.close()
-    finally:
-        manager = shell.magics_manager
-        for kind, name in (("line", "session"), ("line", "chat"), ("cell", "chat")):
-            manager.magics[kind].pop(name, None)
-        manager.registry.pop(type(extension.magics).__name__, None)
-        if extension.magics is not None:
-            shell.configurables = [c for c in shell.configurables if c is not extension.magics]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
@@ -17,7 +18,9 @@ from traitlets import Bool, Int, TraitError, Unicode, observe, validate
 from ..core.controls import visible_controls
 from ..core.errors import JidoError, unknown_choice
 from ..core.records import Caps
+from .chat import run_chat
 from .commands import command_table
+from .extension_settings import ExtensionSettings
 from .parsing import split_words
 
 if TYPE_CHECKING:
@@ -42,6 +45,10 @@ Settings (in an IPython profile, e.g. c.SessionMagics.max_sessions = 10):
 max_sessions, max_messages, max_reasoning_steps, max_tool_calls, autosave,
 default_provider, default_model, sessions_dir, startup_hint.
 """
+
+
+#: Traitlets the extension reads from its ``ExtensionSettings`` (kept current from here).
+SETTINGS = tuple(f.name for f in fields(ExtensionSettings))
 
 
 def session_manual() -> str:
@@ -85,6 +92,8 @@ class SessionMagics(Magics):
         self.extension = extension
         super().__init__(shell, **kwargs)
         self._apply_limits()
+        for name in SETTINGS:
+            setattr(extension.settings, name, getattr(self, name))
 
     # -- settings --------------------------------------------------------------------------
 
@@ -97,6 +106,10 @@ class SessionMagics(Magics):
     @observe("max_sessions", "max_messages", "max_reasoning_steps", "max_tool_calls")
     def _limits_changed(self, change: Any) -> None:
         self._apply_limits()
+
+    @observe(*SETTINGS)
+    def _setting_changed(self, change: Any) -> None:
+        setattr(self.extension.settings, change["name"], change["new"])
 
     def _apply_limits(self) -> None:
         registry = self.extension.registry
@@ -145,8 +158,6 @@ class SessionMagics(Magics):
         With no session open, the first %chat creates one named 'chat'.
         Retry, undo or fork a conversation with %session retry|undo|fork (see %session?).
         """
-        from .chat import run_chat
-
         try:
             return run_chat(self.extension, line, cell)
         except JidoError as exc:

@@ -106,6 +106,13 @@ def save_or_copy(ext: Extension, session: Session) -> tuple[SessionStore, SaveRe
     )
 
 
+def autosave_session(ext: Extension, session: Session) -> list[str]:
+    """Save as autosave does (:func:`save_or_copy`); returns what to warn about: the conflict
+    copy it made, if it did, and the save's notes."""
+    store, saved, copied = save_or_copy(ext, session)
+    return [*filter(None, [copied]), *save_notes(store, session, saved, autosave=True)]
+
+
 def conflict_name(registry: Registry, name: str) -> str:
     """``<name> (conflict <UTC time>)``, the name cut to fit and unique among open sessions."""
     suffix = f" (conflict {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M:%SZ')})"

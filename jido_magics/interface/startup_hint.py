@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from pathlib import Path
 
 from ..core.ids import is_valid_session_id
 from ..core.transcript import plural
-
-if TYPE_CHECKING:
-    from .extension import Extension
-
-SUFFIX = ".json"  # persistence.store.SUFFIX, whose import (orjson, hmac) %load_ext avoids
+from ..persistence.reading import SUFFIX
 
 
-def startup_hint(extension: Extension) -> str | None:
-    """ "3 saved sessions beside this notebook: …", or None (none, or turned off with
-    ``SessionMagics.startup_hint = False``). Counts file names only: nothing is read."""
-    magics = extension.magics
-    if magics is None or not magics.startup_hint:
-        return None
+def startup_hint(sessions_folder: Callable[[], Path]) -> str | None:
+    """ "3 saved sessions beside this notebook: …", or None (none in the folder, or one that
+    cannot be read). Counts file names only: nothing is read. ``%load_ext`` shows it unless
+    ``SessionMagics.startup_hint`` is off."""
     try:
-        with os.scandir(extension.sessions_folder) as entries:
+        with os.scandir(sessions_folder()) as entries:
             count = sum(
                 1
                 for entry in entries
