@@ -8,16 +8,14 @@ Failures reach the user as one line (a ``ChatFailed`` that the magic turns into 
 
 from __future__ import annotations
 
-import json
 import re
 import shlex
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 from ..agents.errors import ChatError
-from ..agents.events import Event, ReasoningDelta, TextDelta, ToolResult
+from ..agents.events import Event
 from ..agents.exchange import send_message
 from ..agents.prompts import DEFAULT_ERROR_QUESTION, ask_for_code, code_of, error_message
 from ..core.controls import visible_controls
@@ -25,6 +23,7 @@ from ..core.errors import did_you_mean, shorten
 from ..core.records import Message
 from ..core.session import Session
 from .parsing import CommandUsageError
+from .rendered_reply import RenderedReply, StreamPrinter, in_kernel
 
 if TYPE_CHECKING:
     from .extension import Extension
@@ -128,50 +127,6 @@ def interpolate(text: str, namespace: Mapping[str, Any]) -> str:
         return repr(value)
 
     return _PLACEHOLDER.sub(replace, text)
-
-
-class StreamPrinter:
-    """Writes a reply to ``out`` as its events arrive: reasoning first, marked, then the text,
-    and one line per tool call."""
-
-    def __init__(self, out: TextIO | None = None) -> None:
-        self.out = out
-        self.section: str | None = None
-        self.at_line_start = True
-
-    def __call__(self, event: Event) -> None:
-        if isinstance(event, ReasoningDelta):
-            self._enter("reasoning", "[reasoning] ")
-            self._write(event.text)
-        elif isinstance(event, TextDelta):
-            self._enter("text", "")
-            self._write(event.text)
-        elif isinstance(event, ToolResult):
-            call = event.call
-            arguments = json.dumps(call.arguments, ensure_ascii=False, sort_keys=True)
-            self._enter("tool", "")
-            self._write(f"[tool {call.name}({shorten(arguments, 60)}): {call.status}]\n")
-
-    def end(self) -> None:
-        if not self.at_line_start:
-            self._write("\n")
-
-    def _enter(self, section: str, header: str) -> None:
-        if self.section != section:
-            if self.section is not None:
-                self._write("\n" if self.at_line_start else "\n\n")
-            self.section = section
-            self._write(header)
-
-    def _write(self, text: str) -> None:
-        if not text:
-            return
-        text = visible_controls(text)  # a model's escape sequences must not drive the terminal
-        out = self.out or sys.stdout  # looked up late: IPython swaps stdout per cell
-        # noted first: an interrupt may land inside write or flush
-        self.at_line_start = text.endswith("\n")
-        out.write(text)
-        out.flush()
 
 
 _CHAT_LINE = re.compile(r"([ \t]*)%chat(?=[ \t]|$)(.*)")
@@ -292,8 +247,6 @@ def stream_reply(
     """Run ``send`` (an exchange with ``session``, given the event callback) streaming into
     the output: plain text in a terminal, in a kernel a display that shows the rendered reply
     once complete. None when interrupted, after saying what the interrupt did."""
-    from .rendered_reply import RenderedReply, in_kernel
-
     rendered = RenderedReply() if in_kernel(ext.shell) else None  # a terminal keeps plain text
     printer = rendered.printer if rendered is not None else StreamPrinter()
     with session.lock:

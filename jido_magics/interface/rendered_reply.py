@@ -1,23 +1,72 @@
-"""A ``%%chat`` reply in a notebook: streamed as plain text, then shown rendered.
+"""A ``%%chat`` reply as it streams: plain text in a terminal, rendered in a notebook.
 
 In a kernel the reply streams into one display (plain text, updated at most every
 ``interval`` seconds, so a long reply is not resent with every word) and, once it is complete,
 that same display is replaced by Markdown built with the renderer ``%session show`` uses:
 message text neutralized (:func:`~..core.safe_markdown.neutralize_markdown`), reasoning and
 tool calls folded. The plain text stays in the bundle for front ends without Markdown. A
-terminal keeps the plain text printed as it arrives (:class:`~.chat.StreamPrinter` on stdout).
+terminal keeps the plain text printed as it arrives (:class:`StreamPrinter` on stdout).
 """
 
 from __future__ import annotations
 
+import json
+import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TextIO
+
+from IPython.display import display
 
 from ..agents.events import Event, ReasoningDelta, TextDelta, ToolResult
+from ..core.controls import visible_controls
+from ..core.errors import shorten
 from ..core.safe_markdown import neutralize_markdown
 from ..core.transcript import code_block, folded, tool_call_markdown
-from .chat import StreamPrinter
+
+
+class StreamPrinter:
+    """Writes a reply to ``out`` as its events arrive: reasoning first, marked, then the text,
+    and one line per tool call."""
+
+    def __init__(self, out: TextIO | None = None) -> None:
+        self.out = out
+        self.section: str | None = None
+        self.at_line_start = True
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, ReasoningDelta):
+            self._enter("reasoning", "[reasoning] ")
+            self._write(event.text)
+        elif isinstance(event, TextDelta):
+            self._enter("text", "")
+            self._write(event.text)
+        elif isinstance(event, ToolResult):
+            call = event.call
+            arguments = json.dumps(call.arguments, ensure_ascii=False, sort_keys=True)
+            self._enter("tool", "")
+            self._write(f"[tool {call.name}({shorten(arguments, 60)}): {call.status}]\n")
+
+    def end(self) -> None:
+        if not self.at_line_start:
+            self._write("\n")
+
+    def _enter(self, section: str, header: str) -> None:
+        if self.section != section:
+            if self.section is not None:
+                self._write("\n" if self.at_line_start else "\n\n")
+            self.section = section
+            self._write(header)
+
+    def _write(self, text: str) -> None:
+        if not text:
+            return
+        text = visible_controls(text)  # a model's escape sequences must not drive the terminal
+        out = self.out or sys.stdout  # looked up late: IPython swaps stdout per cell
+        # noted first: an interrupt may land inside write or flush
+        self.at_line_start = text.endswith("\n")
+        out.write(text)
+        out.flush()
 
 
 def in_kernel(shell: Any) -> bool:
@@ -92,8 +141,6 @@ class RenderedReply:
         self._show(bundle)
 
     def _show(self, bundle: dict[str, str]) -> None:
-        from IPython.display import display
-
         if self._handle is None:
             self._handle = display(bundle, raw=True, display_id=True)
         else:
