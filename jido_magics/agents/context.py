@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from ..core.records import Message, SessionConfig, ToolCall
@@ -130,8 +131,6 @@ def _cost(message: Message, calls: list[ToolCall]) -> int:
 
 
 def _cut(message: Message, budget: int) -> Message:
-    from dataclasses import replace
-
     keep = max(0, budget * 4 - len(TRUNCATION_MARK))
     return replace(message, content=TRUNCATION_MARK + message.content[-keep:] if keep else "")
 

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ..core.branching import supersede_last_reply
 from ..core.errors import JidoError, SessionBusy, shorten
 from ..core.ids import new_id
 from ..core.records import Message, ReasoningStep, SessionConfig, ToolCall, Usage
@@ -92,8 +93,6 @@ def retry_reply(
     """Ask the model again for the newest user message: the replies after it are kept,
     marked ``superseded`` (never sent as context), and a new reply streams in as with
     :func:`send_message`."""
-    from ..core.branching import supersede_last_reply
-
     config = session.config
     provider = get_provider(config.provider)
     provider.check(config)

@@ -13,7 +13,11 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from IPython.core.completer import SimpleCompletion, context_matcher
+
+from ..agents.providers import provider_names
 from .commands import command_table
+from .commands.settings import KEYS
 
 if TYPE_CHECKING:
     from .extension import Extension
@@ -206,16 +210,12 @@ def _model_providers(fragment: str) -> list[str]:
 
 
 def _providers() -> list[str]:
-    from ..agents.providers import provider_names
-
     return list(provider_names())
 
 
 def _config_pairs(extension: Extension, fragment: str) -> list[str]:
     """``%session config`` keys as ``key=``, provider names after ``provider=`` and the active
     session's provider's model names after ``model=``."""
-    from .commands.settings import KEYS
-
     key, equals, value = fragment.partition("=")
     if not equals:
         return _starting_with((f"{name}=" for name in KEYS), fragment)
@@ -289,7 +289,6 @@ def completions_for(extension: Extension, text_until_cursor: str) -> tuple[list[
 
 def make_matcher(extension: Extension) -> Any:
     """An IPython v2 matcher bound to ``extension``."""
-    from IPython.core.completer import SimpleCompletion, context_matcher
 
     @context_matcher(priority=100, identifier=MATCHER_ID)
     def session_matcher(context: Any) -> dict[str, Any]:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from ...agents.exchange import retry_reply
 from ...core.branching import fork, undo_last_exchange
 from ...core.errors import shorten
 from ...core.targets import check_new_name
+from ..chat import stream_reply
 from ..parsing import CommandParser, CommandUsageError
-from . import Command
+from .command import Command
 
 if TYPE_CHECKING:
     from ..extension import Extension
@@ -44,9 +46,6 @@ def _configure_target(parser: CommandParser) -> None:
 
 
 def _run_retry(ext: Extension, args: argparse.Namespace) -> None:
-    from ...agents.exchange import retry_reply
-    from ..chat import stream_reply
-
     session = ext.registry.get(args.target)
     namespace = ext.shell.user_ns
     stream_reply(

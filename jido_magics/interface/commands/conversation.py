@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING
 
 from ...core.branching import fork_note
 from ...core.errors import JidoError
+from ...core.paths import display_path
 from ...core.transcript import ConversationPage, conversation_page, page_of_message
+from ...persistence.location import notebook_path
 from ..parsing import CommandParser
-from . import Command
+from .command import Command
 
 if TYPE_CHECKING:
     from ..extension import Extension
@@ -48,14 +50,11 @@ def _configure_export(parser: CommandParser) -> None:
 
 def export_folder(ext: Extension) -> Path:
     """Where exports go by default: the running notebook's folder, else the current one."""
-    from ...persistence.location import notebook_path
-
     notebook = notebook_path(None, getattr(ext.shell, "user_ns", None))
     return notebook.parent if notebook is not None else Path.cwd()
 
 
 def _run_export(ext: Extension, args: argparse.Namespace) -> None:
-    from ...core.paths import display_path
     from ...export import export_session, format_for  # lazy: nbformat only when used
 
     session = ext.registry.get(args.target)

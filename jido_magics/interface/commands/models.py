@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from ...agents.providers import check_installed, provider_names
 from ...core.errors import InvalidConfig, shorten
 from ..parsing import CommandParser
-from . import Command
+from .command import Command
 
 if TYPE_CHECKING:
     from ..extension import Extension

@@ -15,10 +15,13 @@ from ...core.paths import display_path
 from ...persistence.catalog import check_listed, load_listed
 from ...persistence.errors import NoSavedSession, NotASessionFile, PersistenceError
 from ...persistence.file_status import STATUS_UNREADABLE, SavedSession
+from ...persistence.keys import default_key_path
+from ...persistence.location import folder_from, other_folders
 from ...persistence.store import SessionStore
 from ..parsing import CommandParser
+from ..saving import home_store, save_home, saved_line
 from ..text_table import TextTable
-from . import Command
+from .command import Command
 
 if TYPE_CHECKING:
     from ...core.session import Session
@@ -43,8 +46,6 @@ def is_saved_unchanged(store: SessionStore, session: Session) -> bool:
 def _run_save(ext: Extension, args: argparse.Namespace) -> None:
     if args.all and args.target is not None:
         raise JidoError("%session save: give a TARGET or --all, not both.")
-    from ..saving import home_store, save_home, saved_line
-
     registry = ext.registry
     if not args.all:
         session = registry.get(args.target)
@@ -96,8 +97,6 @@ class SavedListing(TextTable):
 
     @classmethod
     def of(cls, store: SessionStore, ext: Extension, *, others: bool = True) -> SavedListing:
-        from ...persistence.location import other_folders
-
         saved = tuple(store.saved())
         rows = []
         for index, item in enumerate(saved, 1):
@@ -215,8 +214,6 @@ def _configure_resume(parser: CommandParser) -> None:
 
 
 def _store_from(ext: Extension, given: str) -> SessionStore:
-    from ...persistence.location import folder_from
-
     folder = folder_from(given, ext.cwd) if "\x00" not in given else None
     if folder is None:
         raise NoSavedSession(
@@ -345,8 +342,6 @@ def _run_trust(ext: Extension, args: argparse.Namespace) -> None:
 
 
 def _run_where(ext: Extension, args: argparse.Namespace) -> None:
-    from ...persistence.keys import default_key_path
-
     folder = ext.store.folder
     state = "" if folder.is_dir() else " (created on the first save)"
     print(f"Sessions folder: {folder}{state}")

@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING
 from ...core.errors import JidoError, SessionNotFound, shorten
 from ...core.search import Hit, Query, newest_first, parse_words, search_sessions
 from ...core.transcript import plural
+from ...persistence.errors import NoSavedSession
 from ..parsing import CommandParser
 from ..text_table import TextTable
-from . import Command
+from .command import Command
+from .saved import find_saved
 
 if TYPE_CHECKING:
     from ..extension import Extension
@@ -106,9 +108,6 @@ def find_hits(
 
 
 def _saved_target(ext: Extension, target: str) -> str:
-    from ...persistence.errors import NoSavedSession
-    from .saved import find_saved
-
     try:
         return find_saved(ext.store, target)
     except NoSavedSession:

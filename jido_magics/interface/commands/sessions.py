@@ -11,7 +11,7 @@ from ...core.session import Session
 from ...core.transcript import usd
 from ..parsing import CommandParser
 from ..text_table import TextTable
-from . import Command
+from .command import Command
 from .settings import checked_provider
 
 if TYPE_CHECKING:

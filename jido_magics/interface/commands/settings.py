@@ -18,7 +18,7 @@ from ...core.records import SessionConfig
 from ...core.session import Session
 from ...core.transcript import usd
 from ..parsing import CommandParser
-from . import Command
+from .command import Command
 
 if TYPE_CHECKING:
     from ..extension import Extension

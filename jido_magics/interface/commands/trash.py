@@ -11,7 +11,7 @@ from ...core.paths import display_path
 from ...persistence.errors import NoSavedSession
 from ..parsing import CommandParser
 from ..text_table import TextTable
-from . import Command
+from .command import Command
 from .saved import match_listed
 
 if TYPE_CHECKING:

@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from . import Command
+from IPython.display import display
+
+from ...core.search import parse_query
+from ..saving import save_home, saved_line
+from .command import Command
+from .saved import open_saved
+from .search import find_hits
 
 if TYPE_CHECKING:
     from ...core.search import Hit
@@ -35,10 +41,7 @@ def session_view(ext: Extension) -> SessionView:
 
 def _search_box(ext: Extension, view: SessionView) -> SearchBox:
     """The widget's search box, below the view: the search of ``%session search``."""
-    from ...core.search import parse_query
     from ...ui.search_box import SearchBox
-    from .saved import open_saved
-    from .search import find_hits
 
     def open_hit(hit: Hit) -> Session:
         if not hit.open or ext.registry.find_by_id(hit.session_id) is None:
@@ -53,15 +56,11 @@ def _search_box(ext: Extension, view: SessionView) -> SearchBox:
 
 def _save(ext: Extension, session: Session) -> str:
     """Save for the widget's button; returns what its status line says."""
-    from ..saving import save_home, saved_line
-
     store, saved = save_home(ext, session)
     return saved_line(store, session, saved, widget=True)
 
 
 def _run_ui(ext: Extension, args: argparse.Namespace) -> None:
-    from IPython.display import display
-
     display(session_view(ext).widget)
 
 
