@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import socket
+import sys
 import threading
 from typing import Any
 
@@ -30,6 +32,8 @@ from jido_magics.agents.exchange import MAX_TOOL_ROUNDS, send_message
 from jido_magics.agents.providers import get_provider, provider_names, register_provider
 from jido_magics.agents.providers.offline import LABEL
 from jido_magics.agents.tools import MAX_RESULT_CHARS, run_tool
+from jido_magics.export import render
+from jido_magics.persistence import KeyRing, SessionStore
 
 SECRET = "sk-test-5ecret-key-0123456789"
 
@@ -637,3 +641,62 @@ def test_a_failing_repr_is_an_error_result() -> None:
 
     outcome = run_tool("describe_variable", {"name": "b"}, {"b": Bad()})
     assert not outcome.ok and "ValueError: no repr" in outcome.text
+
+
+def test_openai_provider_needs_no_httpx_of_its_own(chat_server, monkeypatch) -> None:
+    """``httpx`` is no dependency of jido_magics (recent ``openai`` SDKs use ``httpx2``): on a
+    machine without it every openai exchange failed with "No module named 'httpx'". The
+    provider uses what the SDK exports, and still names timeouts and broken connections."""
+    if importlib.util.find_spec("httpx2") is None:
+        pytest.skip("this openai SDK is built on httpx itself")
+    monkeypatch.setitem(sys.modules, "httpx", None)  # as if it were not installed
+    monkeypatch.setenv("JIDO_MAGICS_TIMEOUT", "0.5")
+    session = Registry().create("r", provider="openai", model="m", base_url=chat_server.url)
+    chat_server.push(sse.reply("Fine ", "here."))
+    assert send_message(session, "hi").content == "Fine here."
+    for response, reason in (
+        (sse.Stream([sse.content("Half "), sse.content("way")], stall_after=1), "timeout"),
+        (sse.Stream([sse.content("Pa"), sse.content("rt")], drop_after=1), "broke during"),
+    ):
+        chat_server.push(response)
+        with pytest.raises(ChatFailed) as caught:
+            send_message(session, "again")
+        assert reason in str(caught.value), str(caught.value)
+        assert session.messages[-1].status == "error"
+
+
+def test_tool_results_never_carry_the_api_key(chat_server, tmp_path, monkeypatch) -> None:
+    """A key typed in a cell (``%session config api_key=...``) or held in a variable reached
+    the model through ``read_recent_cells`` / ``describe_variable``, and the tool results were
+    kept in the session, its saved file and its exports. Tool results hide it."""
+    other = "sk-env-ZyXwVuTsRqPoNm9876"
+    monkeypatch.setenv("OPENAI_API_KEY", other)
+    session = Registry().create(
+        "r", provider="openai", model="m", base_url=chat_server.url, api_key=SECRET
+    )
+    namespace = {
+        "In": ["", f"%session config api_key={SECRET}", f"os.environ['X'] = '{other}'"],
+        "key": SECRET,
+    }
+    chat_server.push(
+        sse.Stream(
+            [
+                sse.tool_call(0, "call_a", "read_recent_cells", '{"count": 5}'),
+                sse.tool_call(1, "call_b", "describe_variable", '{"name": "key"}'),
+                sse.finish("tool_calls"),
+            ]
+        ),
+        sse.reply("Done."),
+    )
+    assert send_message(session, "What did I run?", namespace=namespace).content == "Done."
+    results = [call.result or "" for call in session.tool_calls]
+    assert len(results) == 2 and all("[key hidden]" in r for r in results), results
+    path = SessionStore(tmp_path, keys=KeyRing([b"k" * 32])).save(session).path
+    for text in (
+        json.dumps(chat_server.requests[-1]),
+        "".join(m.content for m in session.messages),
+        "".join(results),
+        path.read_text(),
+        render(session, "md").decode(),
+    ):
+        assert SECRET not in text and other not in text

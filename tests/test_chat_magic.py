@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 import sse_server as sse
 from IPython.core.error import UsageError
+from magic_helpers import one_line_usage_error, run
 
 from jido_magics.agents.events import Done, TextDelta
 from jido_magics.agents.providers import register_provider
@@ -408,3 +409,53 @@ def test_line_options_are_read_only_at_the_start(line, expected) -> None:
 
     options = parse_chat(line, None)
     assert (options.target, options.interpolate, options.text) == expected
+
+
+SECRET = "sk-proj-AbCdEfGhIjKlMnOpQrSt0123"
+
+
+def test_config_errors_never_echo_an_api_key(shell, capsys) -> None:
+    """A space after ``api_key=`` (or a forgotten ``api_key=``) left the key as a bare word,
+    which the error quoted into the cell output."""
+    run(shell, "new s")
+    for line in (
+        f"config api_key= {SECRET}",
+        f"config {SECRET}",
+        f"config model=x {SECRET}",
+        f"config api_key {SECRET}",
+    ):
+        message = one_line_usage_error(shell, line)
+        assert "KEY=VALUE" in message and SECRET[:12] not in message, message
+    # a bare setting name is still quoted, since it helps and cannot be a secret
+    assert "'model'" in one_line_usage_error(shell, "config model")
+    assert SECRET[:12] not in capsys.readouterr().out
+
+
+def test_chat_lines_inside_string_literals_are_left_alone(shell) -> None:
+    """The ``%chat`` input transform rewrote every line starting with ``%chat``, also inside a
+    triple-quoted string, silently changing the user's data; real ``%chat`` lines around such
+    strings (apostrophes included) still run."""
+    import jido_magics
+
+    source = (
+        'doc = """Usage:\n'
+        "%chat hello\n"
+        '"""\n'
+        "other = '''\n"
+        "  %chat indented, it's text\n"
+        "'''\n"
+        "def f():\n"
+        '    """Docstring with\n'
+        "    %chat inside\n"
+        '    """\n'
+        "%chat it's a real one\n"
+        "text = \"a '''quote''' in a string\"  # and ''' in a comment\n"
+        "%chat second real one\n"
+    )
+    result = shell.run_cell(source, store_history=True)
+    assert result.success, result.error_in_exec or result.error_before_exec
+    assert shell.user_ns["doc"] == "Usage:\n%chat hello\n"
+    assert shell.user_ns["other"] == "\n  %chat indented, it's text\n"
+    assert "%chat inside" in shell.user_ns["f"].__doc__
+    sent = [m.content for m in jido_magics.get_registry().active.messages if m.role == "user"]
+    assert sent == ["it's a real one", "second real one"]

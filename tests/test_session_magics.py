@@ -204,3 +204,91 @@ def test_unload_leaves_nothing_behind(ipython_shell, workdir) -> None:
         assert jido_magics.get_registry().sessions == ()
     finally:
         shell.run_line_magic("unload_ext", "jido_magics")
+
+
+def test_unload_saves_unsaved_changes_when_autosave_is_on(ipython_shell, workdir) -> None:
+    """``%unload_ext`` drops every open session: with autosave on, their unsaved changes are
+    written first (as at a close or at exit), so a reload and resume loses nothing."""
+    shell = ipython_shell
+    shell.run_line_magic("load_ext", "jido_magics")
+    try:
+        run(shell, "new first")
+        session = jido_magics.get_registry().active
+        session.add_message("user", "kept across the reload")
+        run(shell, "rename renamed")
+        run(shell, "new untouched")  # never changed: nothing to write
+    finally:
+        shell.run_line_magic("unload_ext", "jido_magics")
+    shell.run_line_magic("load_ext", "jido_magics")
+    try:
+        run(shell, f"resume {session.id}")
+        resumed = jido_magics.get_registry().active
+        assert resumed.name == "renamed" and not resumed.dirty
+        assert [m.content for m in resumed.messages] == ["kept across the reload"]
+        assert sorted(p.stem for p in (workdir / ".sessions").iterdir()) == [session.id]
+    finally:
+        shell.run_line_magic("unload_ext", "jido_magics")
+
+
+def test_reloading_the_extension_does_not_forget_generations(ipython_shell, workdir) -> None:
+    """The kernel, not one load of the extension, remembers the generations it saw: after
+    ``%unload_ext`` + ``%load_ext`` an older copy put back is still refused as stale."""
+    shell = ipython_shell
+    shell.run_line_magic("load_ext", "jido_magics")
+    try:
+        run(shell, "new s")
+        session = jido_magics.get_registry().active
+        session.add_message("user", "one")
+        path = run(shell, "save") or workdir / ".sessions" / f"{session.id}.json"
+        first = path.read_bytes()
+        session.add_message("user", "two")
+        run(shell, "save")
+    finally:
+        shell.run_line_magic("unload_ext", "jido_magics")
+    path.write_bytes(first)  # a rollback to generation 1
+    shell.run_line_magic("load_ext", "jido_magics")
+    try:
+        message = one_line_usage_error(shell, f"resume {session.id}")
+        assert "older than generation 2" in message
+        assert jido_magics.get_registry().sessions == () and path.read_bytes() == first
+    finally:
+        shell.run_line_magic("unload_ext", "jido_magics")
+
+
+def test_resume_as_the_eleventh_session_is_one_line_and_loses_nothing(
+    shell, registry, workdir
+) -> None:
+    run(shell, "new kept")
+    registry.active.add_message("user", "saved text")
+    run(shell, "close kept")  # autosaved first
+    for i in range(10):
+        run(shell, f"new open{i}")
+    path = next((workdir / ".sessions").iterdir())
+    before = (path.read_bytes(), [s.name for s in registry.sessions], registry.active)
+    message = one_line_usage_error(shell, "resume kept")
+    assert "10 sessions are open" in message and "close one first" in message
+    assert (path.read_bytes(), [s.name for s in registry.sessions], registry.active) == before
+    run(shell, "close open9")
+    run(shell, "resume kept")
+    assert [m.content for m in registry.active.messages] == ["saved text"]
+
+
+def test_close_with_autosave_off_says_the_changes_were_not_saved(
+    shell, registry, workdir, capsys
+) -> None:
+    """The manual says close saves unless --no-save; with autosave off it does not, and it
+    said nothing about the changes it dropped."""
+    shell.run_line_magic("config", "SessionMagics.autosave = False")
+    try:
+        run(shell, "new manual")
+        registry.active.add_message("user", "typed")
+        run(shell, "new clean")
+        capsys.readouterr()
+        run(shell, "close manual")
+        out = capsys.readouterr().out
+        assert "Closed session 'manual'" in out and "not saved" in out and "autosave" in out
+        run(shell, "close clean")  # nothing to lose: no note
+        assert "not saved" not in capsys.readouterr().out
+        assert not (workdir / ".sessions").exists()
+    finally:
+        shell.run_line_magic("config", "SessionMagics.autosave = True")

@@ -462,3 +462,17 @@ def test_save_all_writes_an_unchanged_session_whose_file_is_gone(
     run(shell, "save --all")
     assert "Saved 'kept'" in capsys.readouterr().out
     assert _saved_path(workdir, registry.active).exists()
+
+
+def test_resume_by_name_of_an_unverified_file_points_at_its_status(shell, workdir) -> None:
+    """A colleague's file (another key) cannot show its name before it is verified, so
+    ``%session resume NAME`` said there was no such session at all; it now says some files
+    could not be verified and how to see why."""
+    from jido_magics import Session
+
+    theirs = Session("shared")
+    theirs.add_message("user", "from a colleague")
+    SessionStore(workdir / ".sessions", keys=KeyRing([b"c" * 32])).save(theirs)
+    message = one_line_usage_error(shell, "resume shared")
+    assert "1 saved file could not be verified" in message and "%session resume" in message
+    assert "%session trust" in message
