@@ -1,4 +1,4 @@
-"""A session that is answering cannot be closed, deleted or renamed (DESIGN §10): the reply
+"""A session that is answering cannot be closed, deleted or renamed: the reply
 is held mid-stream by a real SSE server on 127.0.0.1 while the magics and the widget try."""
 
 from __future__ import annotations

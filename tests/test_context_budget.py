@@ -1,4 +1,4 @@
-"""The newest user message is never cut (DESIGN §10): it is sent whole, or, when it alone
+"""The newest user message is never cut: it is sent whole, or, when it alone
 exceeds the context budget, refused in one line before anything is added or sent."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``%session export --force`` replaces only a regular file (DESIGN §10): a symlink, a FIFO,
+"""``%session export --force`` replaces only a regular file: a symlink, a FIFO,
 a device or a folder at the output path is refused and left exactly as it was."""
 
 from __future__ import annotations

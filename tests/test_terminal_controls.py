@@ -1,4 +1,4 @@
-"""Control characters from a model or a file are shown, never obeyed (DESIGN §10): printed
+"""Control characters from a model or a file are shown, never obeyed: printed
 text and Markdown exports escape them visibly; stored content and JSON exports stay exact."""
 
 from __future__ import annotations

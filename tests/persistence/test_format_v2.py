@@ -1,4 +1,4 @@
-"""File format version 2 (DESIGN §13): ``parent``, status ``superseded``, ``usage.cost_usd``;
+"""File format version 2: ``parent``, status ``superseded``, ``usage.cost_usd``;
 version 1 files load and are written as version 2 on their next save; newer ones are refused.
 
 ``fixtures/fmt1fixture.json`` was written by jido_magics with format version 1, signed with

@@ -1,6 +1,6 @@
 """The message list of a load is checked in one plain pass: a good list gives equal records,
-and a bad one is refused naming its first bad message, as an independent reading of the schema
-(DESIGN §3) expects. Also: loaded sessions share no mutable record, and the in-place
+and a bad one is refused naming its first bad message, as an independent reading of the file
+format expects. Also: loaded sessions share no mutable record, and the in-place
 canonical comparison refuses every re-encoding of a signed payload, same-length ones
 included."""
 
