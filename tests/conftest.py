@@ -72,6 +72,29 @@ def chat_server() -> Iterator:
         yield server
 
 
+@pytest.fixture(scope="session")
+def jupyterlab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+    """One JupyterLab server for the run (see ``tests/jupyterlab_harness.py``)."""
+    from jupyterlab_harness import running_lab
+
+    with running_lab(tmp_path_factory.mktemp("jupyterlab")) as server:
+        yield server
+
+
+@pytest.fixture
+def lab(request: pytest.FixtureRequest) -> Iterator:
+    """The run's JupyterLab server, its kernels shut down after the test. Skips, saying why,
+    when Chromium, playwright or JupyterLab is missing (fails under JIDO_REQUIRE_BROWSER=1)."""
+    from jupyterlab_harness import require_browser
+
+    require_browser()
+    server = request.getfixturevalue("jupyterlab_server")
+    try:
+        yield server
+    finally:
+        server.close_notebooks()
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     """Say plainly when the browser tests did not run and how to run them, and where this
     run's screenshots are (a temporary folder, never the source tree)."""

@@ -1,12 +1,16 @@
 """A JupyterLab server on 127.0.0.1 and headless Debian Chromium, for the browser tests.
 
-Chromium missing skips a browser test, unless ``JIDO_REQUIRE_BROWSER=1`` (CI) makes that a
+One server serves the whole run (the ``lab`` fixture of ``tests/conftest.py`` starts it for the
+first browser test); each test writes its notebook into the server's folder, opens it with
+:func:`browser_page` and has its kernels shut down afterwards. Chromium, playwright or
+JupyterLab missing skips a browser test, unless ``JIDO_REQUIRE_BROWSER=1`` (CI) makes that a
 failure. The server gets the root conftest's environment (key file and Jupyter data in temp)
 plus fresh config, runtime and IPython folders, so nothing of the user's setup takes part.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -19,9 +23,10 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,15 +49,15 @@ UI_TIMEOUT_MS = 120_000
 
 
 def require_browser() -> None:
+    """Skip the test (fail it under ``JIDO_REQUIRE_BROWSER=1``), saying what is missing."""
     required = os.environ.get("JIDO_REQUIRE_BROWSER") == "1"
     missing = None
     if not os.access(CHROMIUM, os.X_OK):
         missing = f"{CHROMIUM} is not installed (apt-get install chromium)"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            missing = "the Python playwright package is not installed"
+    elif importlib.util.find_spec("playwright") is None:
+        missing = "the Python playwright package is not installed"
+    elif importlib.util.find_spec("jupyterlab") is None:
+        missing = "JupyterLab is not installed (pip install -e '.[test,lab]')"
     if missing:
         if required:
             pytest.fail(f"JIDO_REQUIRE_BROWSER=1 but {missing}.")
@@ -123,20 +128,47 @@ def copy_unrun(source: Path, path: Path) -> int:
     return len(code)
 
 
+class Lab:
+    """A running JupyterLab server: :meth:`open` a notebook in it, :meth:`close_notebooks`
+    after each test."""
+
+    def __init__(self, base: str, token: str, root: Path, workspaces: Path) -> None:
+        self.base, self.token, self.root, self.workspaces = base, token, root, workspaces
+
+    def open(self, notebook: str, cells: list[str] | Path) -> str:
+        """Write a notebook of ``cells`` (or an unrun copy of the notebook file ``cells``) into
+        the server's folder; returns its URL."""
+        if isinstance(cells, Path):
+            copy_unrun(cells, self.root / notebook)
+        else:
+            write_notebook(self.root / notebook, cells)
+        return f"{self.base}/lab/tree/{notebook}?token={self.token}"
+
+    def close_notebooks(self) -> None:
+        """Shut down every kernel the server runs and forget the page layout it saved, so the
+        next test's page opens only its own notebook."""
+        for session in self._api("GET", "/api/sessions"):
+            self._api("DELETE", f"/api/sessions/{session['id']}")
+        for path in self.workspaces.iterdir():
+            path.unlink()
+
+    def _api(self, method: str, path: str) -> Any:
+        request = urllib.request.Request(
+            f"{self.base}{path}", method=method, headers={"Authorization": f"token {self.token}"}
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            body = response.read()
+        return json.loads(body) if body else None
+
+
 @contextmanager
-def running_lab(
-    tmp_path: Path, notebook: str, cells: list[str] | Path
-) -> Iterator[tuple[str, Path]]:
-    """A JupyterLab server in ``tmp_path`` with one notebook of ``cells`` (or a copy of the
-    notebook file ``cells``, unrun); yields the notebook's URL and the server's folder, and
-    stops the server (and its kernels) after."""
+def running_lab(home: Path) -> Iterator[Lab]:
+    """A JupyterLab server serving the new folder ``home/lab``; stops the server (and its
+    kernels) after."""
     require_browser()
-    root = tmp_path / "lab"
+    root, workspaces = home / "lab", home / "workspaces"
     root.mkdir()
-    if isinstance(cells, Path):
-        copy_unrun(cells, root / notebook)
-    else:
-        write_notebook(root / notebook, cells)
+    workspaces.mkdir()
     port, token = free_port(), secrets.token_hex(16)
     command = [
         sys.executable,
@@ -148,17 +180,19 @@ def running_lab(
         "--ServerApp.port_retries=0",
         f"--ServerApp.token={token}",
         f"--ServerApp.root_dir={root}",
+        f"--LabApp.workspaces_dir={workspaces}",
         "--LabApp.news_url=",
+        "--LabApp.expose_app_in_browser=True",  # window.jupyterapp: the kernel's state
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
     ]
     if os.geteuid() == 0:
         command.append("--allow-root")
-    log = tmp_path / "lab.log"
+    log = home / "lab.log"
     with log.open("wb") as log_file:
         process = subprocess.Popen(
             command,
             cwd=root,
-            env=lab_env(tmp_path),
+            env=lab_env(home),
             stdout=log_file,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: the kernels stop with it
@@ -166,9 +200,45 @@ def running_lab(
     try:
         base = f"http://127.0.0.1:{port}"
         wait_until_serving(process, f"{base}/api/status?token={token}", log)
-        yield f"{base}/lab/tree/{notebook}?token={token}", root
+        yield Lab(base, token, root, workspaces)
     finally:
         stop(process)
+
+
+@contextmanager
+def browser_page(name: str, width: int = 1280, height: int = 1000) -> Iterator[Any]:
+    """A page of headless Chromium (UI timeouts set); when the body fails, a screenshot
+    ``<name>-failure.png`` goes to :data:`ARTIFACTS` before the error goes on."""
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    expect.set_options(timeout=UI_TIMEOUT_MS)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.set_default_timeout(UI_TIMEOUT_MS)
+            try:
+                yield page
+            except Exception:
+                page.screenshot(path=str(ARTIFACTS / f"{name}-failure.png"))
+                raise
+        finally:
+            browser.close()
+
+
+def open_and_run_all(page: Any, url: str, count: int) -> Any:
+    """Go to the notebook at ``url``, wait for its ``count`` cells and run them all; returns
+    the cells' locator."""
+    from playwright.sync_api import expect
+
+    page.goto(url, wait_until="domcontentloaded")
+    cells = page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell")
+    expect(cells).to_have_count(count)
+    run_all_cells(page, cells)
+    return cells
 
 
 def wait_until_serving(process: subprocess.Popen, url: str, log: Path) -> None:
@@ -203,17 +273,30 @@ def stop(process: subprocess.Popen) -> None:
             continue
 
 
-def run_all_cells(page, cells) -> None:
-    """Run > Run All Cells, again if the first try raced the kernel's start (the cells are
-    idempotent), until the first cell has run."""
+def wait_for_kernel(page: Any) -> None:
+    """Wait until JupyterLab has the notebook's kernel connected and idle."""
+    page.wait_for_function(
+        "() => { const kernel = window.jupyterapp?.shell.currentWidget?.sessionContext"
+        "?.session?.kernel; return kernel?.connectionStatus === 'connected'"
+        " && kernel?.status === 'idle'; }"
+    )
+
+
+def run_all_cells(page: Any, cells: Any, ran: Callable[[], None] | None = None) -> None:
+    """Run > Run All Cells once the kernel is idle, again if a try still got lost (the cells
+    are idempotent), until ``ran`` passes (by default: the first cell has run)."""
     from playwright.sync_api import expect
 
-    first_prompt = cells.nth(0).locator(".jp-InputPrompt")
+    def first_cell_ran() -> None:
+        prompt = cells.nth(0).locator(".jp-InputPrompt")
+        expect(prompt).to_have_text(re.compile(r"\[(\d+|\*)\]"), timeout=30_000)
+
     for _attempt in range(5):
+        wait_for_kernel(page)
         page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
         page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
         try:
-            expect(first_prompt).to_have_text(re.compile(r"\[(\d+|\*)\]"), timeout=30_000)
+            (ran or first_cell_ran)()
             return
         except AssertionError:
             continue

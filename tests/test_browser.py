@@ -11,18 +11,8 @@ Chromium missing skips the test, unless ``JIDO_REQUIRE_BROWSER=1`` (CI) makes th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from jupyterlab_harness import (
-    ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    UI_TIMEOUT_MS,
-    run_all_cells,
-    running_lab,
-)
+from jupyterlab_harness import ARTIFACTS, Lab, browser_page, open_and_run_all
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -43,42 +33,16 @@ CELLS = [
 ]
 
 
-@pytest.fixture
-def lab(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """A JupyterLab server in ``tmp_path``; yields the notebook URL and the folder."""
-    with running_lab(tmp_path, "widget.ipynb", CELLS) as served:
-        yield served
-
-
-def test_widget_in_jupyterlab(lab: tuple[str, Path]) -> None:
-    from playwright.sync_api import sync_playwright
-
-    url, _root = lab
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 1000})
-            page.set_default_timeout(UI_TIMEOUT_MS)
-            try:
-                _drive(page, url)
-            except Exception:
-                page.screenshot(path=str(ARTIFACTS / "widget-failure.png"))
-                raise
-        finally:
-            browser.close()
+def test_widget_in_jupyterlab(lab: Lab) -> None:
+    url = lab.open("widget.ipynb", CELLS)
+    with browser_page("widget") as page:
+        _drive(page, url)
 
 
 def _drive(page, url: str) -> None:
     from playwright.sync_api import expect
 
-    expect.set_options(timeout=UI_TIMEOUT_MS)
-    page.goto(url, wait_until="domcontentloaded")
-    cells = page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell")
-    expect(cells).to_have_count(len(CELLS))
-    run_all_cells(page, cells)
+    cells = open_and_run_all(page, url, len(CELLS))
 
     view = page.locator(".jido-view")
     tabs = view.locator(".jido-tabs button")

@@ -7,18 +7,8 @@ Chromium missing skips the test, unless ``JIDO_REQUIRE_BROWSER=1`` (CI) makes th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from jupyterlab_harness import (
-    ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    UI_TIMEOUT_MS,
-    run_all_cells,
-    running_lab,
-)
+from jupyterlab_harness import Lab, browser_page, open_and_run_all
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -33,41 +23,16 @@ CELLS = [
 ]
 
 
-@pytest.fixture
-def lab(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    with running_lab(tmp_path, "last_close.ipynb", CELLS) as served:
-        yield served
-
-
-def test_after_the_last_close_nothing_stale_stays(lab: tuple[str, Path]) -> None:
-    from playwright.sync_api import sync_playwright
-
-    url, _root = lab
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 1000})
-            page.set_default_timeout(UI_TIMEOUT_MS)
-            try:
-                _drive(page, url)
-            except Exception:
-                page.screenshot(path=str(ARTIFACTS / "widget-last-close-failure.png"))
-                raise
-        finally:
-            browser.close()
+def test_after_the_last_close_nothing_stale_stays(lab: Lab) -> None:
+    url = lab.open("last_close.ipynb", CELLS)
+    with browser_page("widget-last-close") as page:
+        _drive(page, url)
 
 
 def _drive(page, url: str) -> None:
     from playwright.sync_api import expect
 
-    expect.set_options(timeout=UI_TIMEOUT_MS)
-    page.goto(url, wait_until="domcontentloaded")
-    cells = page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell")
-    expect(cells).to_have_count(len(CELLS))
-    run_all_cells(page, cells)
+    cells = open_and_run_all(page, url, len(CELLS))
 
     view = page.locator(".jido-view")
     shown_tabs = view.locator(".jido-tabs button:visible")

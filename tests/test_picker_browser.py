@@ -1,23 +1,12 @@
 """The widget's provider and model picker in a real browser: JupyterLab on 127.0.0.1 driven by
 headless Chromium. The picker shows the active session's provider and model; choosing
 another provider, typing a model and clicking Apply changes the kernel's session (read back
-from a cell). Screenshot:
-``test-artifacts/picker.png``."""
+from a cell). The screenshot (``picker.png``) goes to the folder the run names at its end."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from jupyterlab_harness import (
-    ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    UI_TIMEOUT_MS,
-    run_all_cells,
-    running_lab,
-)
+from jupyterlab_harness import ARTIFACTS, Lab, browser_page, open_and_run_all
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -33,41 +22,16 @@ CELLS = [
 ]
 
 
-@pytest.fixture
-def lab(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    with running_lab(tmp_path, "picker.ipynb", CELLS) as served:
-        yield served
-
-
-def test_picker_in_jupyterlab(lab: tuple[str, Path]) -> None:
-    from playwright.sync_api import sync_playwright
-
-    url, _root = lab
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 1000})
-            page.set_default_timeout(UI_TIMEOUT_MS)
-            try:
-                _drive(page, url)
-            except Exception:
-                page.screenshot(path=str(ARTIFACTS / "picker-failure.png"))
-                raise
-        finally:
-            browser.close()
+def test_picker_in_jupyterlab(lab: Lab) -> None:
+    url = lab.open("picker.ipynb", CELLS)
+    with browser_page("picker") as page:
+        _drive(page, url)
 
 
 def _drive(page, url: str) -> None:
     from playwright.sync_api import expect
 
-    expect.set_options(timeout=UI_TIMEOUT_MS)
-    page.goto(url, wait_until="domcontentloaded")
-    cells = page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell")
-    expect(cells).to_have_count(len(CELLS))
-    run_all_cells(page, cells)
+    cells = open_and_run_all(page, url, len(CELLS))
     last = cells.nth(len(CELLS) - 1)
     expect(last.locator(".jp-OutputArea")).to_contain_text("CONFIG: offline first-model")
 

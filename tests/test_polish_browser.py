@@ -10,18 +10,9 @@ Chromium missing skips the test, unless ``JIDO_REQUIRE_BROWSER=1`` (CI) makes th
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from jupyterlab_harness import (
-    ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    UI_TIMEOUT_MS,
-    run_all_cells,
-    running_lab,
-)
+from jupyterlab_harness import ARTIFACTS, Lab, browser_page, open_and_run_all, run_all_cells
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -46,57 +37,33 @@ CELLS = [
 SIX = 6
 
 
-@pytest.fixture
-def lab(tmp_path: Path) -> Iterator[str]:
-    with running_lab(tmp_path, "polish.ipynb", CELLS) as (url, _root):
-        yield url
+def test_ten_sessions_one_row_and_the_active_one_stands_out(lab: Lab) -> None:
+    from playwright.sync_api import expect
 
-
-def test_ten_sessions_one_row_and_the_active_one_stands_out(lab: str) -> None:
-    from playwright.sync_api import expect, sync_playwright
-
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+    url = lab.open("polish.ipynb", CELLS)
+    with browser_page("polish", width=1000, height=1200) as page:
+        cells = open_and_run_all(page, url, len(CELLS))
+        expect(cells.nth(len(CELLS) - 1).locator(".jp-OutputArea")).to_contain_text("DONE")
+        reply = cells.nth(2).locator(".jp-OutputArea-output").last
+        _check_rendered_reply(reply)
+        reply.screenshot(path=str(ARTIFACTS / "rendered-reply.png"))
+        view = page.locator(".jido-view")
+        _check_ten(view)
+        view.scroll_into_view_if_needed()
+        view.screenshot(path=str(ARTIFACTS / "ten-sessions.png"))
+        code = view.locator(".jido-conversation pre").first
+        _check_highlighted(code)
+        code.screenshot(path=str(ARTIFACTS / "highlighted-code.png"))
+        # Four closed: six buttons, the active one filled, bold and checked.
+        run_in_new_cell(
+            page,
+            cells,
+            "for s in registry.sessions[:4]:\n    %session close {s.id} --no-save\nprint('SIX')",
+            "SIX",
         )
-        try:
-            page = browser.new_page(viewport={"width": 1000, "height": 1200})
-            page.set_default_timeout(UI_TIMEOUT_MS)
-            expect.set_options(timeout=UI_TIMEOUT_MS)
-            try:
-                page.goto(lab, wait_until="domcontentloaded")
-                cells = page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell")
-                expect(cells).to_have_count(len(CELLS))
-                run_all_cells(page, cells)
-                expect(cells.nth(len(CELLS) - 1).locator(".jp-OutputArea")).to_contain_text("DONE")
-                reply = cells.nth(2).locator(".jp-OutputArea-output").last
-                _check_rendered_reply(reply)
-                reply.screenshot(path=str(ARTIFACTS / "rendered-reply.png"))
-                view = page.locator(".jido-view")
-                _check_ten(view)
-                view.scroll_into_view_if_needed()
-                view.screenshot(path=str(ARTIFACTS / "ten-sessions.png"))
-                code = view.locator(".jido-conversation pre").first
-                _check_highlighted(code)
-                code.screenshot(path=str(ARTIFACTS / "highlighted-code.png"))
-                # Four closed: six buttons, the active one filled, bold and checked.
-                run_in_new_cell(
-                    page,
-                    cells,
-                    "for s in registry.sessions[:4]:\n"
-                    "    %session close {s.id} --no-save\n"
-                    "print('SIX')",
-                    "SIX",
-                )
-                _check_six(view)
-                view.scroll_into_view_if_needed()
-                view.locator(".jido-toolbar").screenshot(path=str(ARTIFACTS / "toolbar.png"))
-            except Exception:
-                page.screenshot(path=str(ARTIFACTS / "polish-failure.png"))
-                raise
-        finally:
-            browser.close()
+        _check_six(view)
+        view.scroll_into_view_if_needed()
+        view.locator(".jido-toolbar").screenshot(path=str(ARTIFACTS / "toolbar.png"))
 
 
 def _one_row(view, choosers: list) -> None:
@@ -202,63 +169,40 @@ RESTART_CELLS = [
     "%load_ext jido_magics\nimport jido_magics",
     "if not jido_magics.get_registry().sessions:\n    %session new after-restart",
     "%session ui",
-    "print('READY')",
+    "import os\nprint('READY in', os.getpid())",
 ]
 
 
-@pytest.fixture
-def restart_lab(tmp_path: Path) -> Iterator[str]:
-    with running_lab(tmp_path, "restart.ipynb", RESTART_CELLS) as (url, _root):
-        yield url
-
-
-def test_session_ui_works_at_once_after_a_kernel_restart(restart_lab: str) -> None:
+def test_session_ui_works_at_once_after_a_kernel_restart(lab: Lab) -> None:
     """Restart the kernel, run the cells again: the new widget is live at once (its buttons
     switch sessions in the new kernel), and no disconnected widget is left in its place."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+    url = lab.open("restart.ipynb", RESTART_CELLS)
+    with browser_page("restart") as page:
+        cells = open_and_run_all(page, url, len(RESTART_CELLS))
+        done = cells.nth(len(RESTART_CELLS) - 1).locator(".jp-OutputArea")
+        expect(done).to_contain_text("READY")
+        expect(page.locator(".jido-view .jido-tabs button")).to_have_count(1)
+        old = done.inner_text().split()[-1]  # the first kernel's process id
+
+        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Kernel$")).click()
+        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Restart Kernel…$")).click()
+        page.locator(".jp-Dialog-button.jp-mod-accept").click()
+        # The old widget's kernel side is gone: nothing can mend that output.
+        page.screenshot(path=str(ARTIFACTS / "restarted-before-rerun.png"))
+        cells.nth(len(RESTART_CELLS) - 1).locator(".jp-InputArea-editor").click()
+        page.keyboard.press("Escape")
+        in_new_kernel = re.compile(rf"READY in (?!{old}\b)\d+")
+        run_all_cells(
+            page, cells, lambda: expect(done).to_contain_text(in_new_kernel, timeout=30_000)
         )
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 1000})
-            page.set_default_timeout(UI_TIMEOUT_MS)
-            expect.set_options(timeout=UI_TIMEOUT_MS)
-            try:
-                page.goto(restart_lab, wait_until="domcontentloaded")
-                cells = page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell")
-                expect(cells).to_have_count(len(RESTART_CELLS))
-                run_all_cells(page, cells)
-                done = cells.nth(len(RESTART_CELLS) - 1).locator(".jp-OutputArea")
-                expect(done).to_contain_text("READY")
-                expect(page.locator(".jido-view .jido-tabs button")).to_have_count(1)
 
-                page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Kernel$")).click()
-                page.locator(
-                    ".lm-Menu-itemLabel", has_text=re.compile(r"^Restart Kernel…$")
-                ).click()
-                page.locator(".jp-Dialog-button.jp-mod-accept").click()
-                # The old widget's kernel side is gone: nothing can mend that output.
-                expect(page.locator(".jp-KernelStatus, .jp-Notebook-ExecutionIndicator").first)
-                page.wait_for_timeout(3000)
-                page.screenshot(path=str(ARTIFACTS / "restarted-before-rerun.png"))
-                cells.nth(len(RESTART_CELLS) - 1).locator(".jp-InputArea-editor").click()
-                page.keyboard.press("Escape")
-                run_all_cells(page, cells)
-                expect(done).to_contain_text("READY")
-
-                view = page.locator(".jido-view")
-                expect(view).to_have_count(1)
-                expect(view.locator(".jido-tabs button")).to_have_text(["after-restart"])
-                view.locator("button.jido-new").click()  # the kernel answers: it is live
-                expect(view.locator(".jido-tabs button")).to_have_count(2)
-                expect(view.locator(".jido-status")).not_to_contain_text("Error")
-                assert page.locator(".jupyter-widgets-disconnected").count() == 0
-                view.screenshot(path=str(ARTIFACTS / "after-restart.png"))
-            except Exception:
-                page.screenshot(path=str(ARTIFACTS / "restart-failure.png"))
-                raise
-        finally:
-            browser.close()
+        view = page.locator(".jido-view")
+        expect(view).to_have_count(1)
+        expect(view.locator(".jido-tabs button")).to_have_text(["after-restart"])
+        view.locator("button.jido-new").click()  # the kernel answers: it is live
+        expect(view.locator(".jido-tabs button")).to_have_count(2)
+        expect(view.locator(".jido-status")).not_to_contain_text("Error")
+        assert page.locator(".jupyter-widgets-disconnected").count() == 0
+        view.screenshot(path=str(ARTIFACTS / "after-restart.png"))

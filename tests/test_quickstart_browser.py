@@ -10,72 +10,46 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from jupyterlab_harness import (
-    ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    UI_TIMEOUT_MS,
-    running_lab,
-)
+from jupyterlab_harness import ARTIFACTS, Lab, browser_page, wait_for_kernel
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 QUICKSTART = Path(__file__).resolve().parent.parent / "notebooks" / "quickstart.ipynb"
 
 
-@pytest.fixture
-def lab(tmp_path: Path) -> Iterator[str]:
-    with running_lab(tmp_path, "quickstart.ipynb", QUICKSTART) as (url, _root):
-        yield url
+def test_run_all_runs_the_quick_start_to_its_last_cell(lab: Lab) -> None:
+    from playwright.sync_api import expect
 
-
-def test_run_all_runs_the_quick_start_to_its_last_cell(lab: str) -> None:
-    from playwright.sync_api import expect, sync_playwright
-
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 1000})
-            page.set_default_timeout(UI_TIMEOUT_MS)
-            expect.set_options(timeout=UI_TIMEOUT_MS)
-            try:
-                page.goto(lab, wait_until="domcontentloaded")
-                code = page.locator(".jp-NotebookPanel .jp-Notebook .jp-CodeCell")
-                expect(code.first).to_be_visible()
-                count = _code_cells()
-                assert count >= 20
-                expect(code).to_have_count(count)
-                _run_all_once(page, code)
-                last = code.last
-                expect(last.locator(".jp-InputPrompt")).to_have_text(re.compile(r"\[\d+\]"))
-                expect(last.locator(".jp-OutputArea")).to_contain_text("Closed session")
-                assert "Error" not in last.locator(".jp-OutputArea").inner_text()
-                errors = code.filter(has_text="UsageError:")
-                assert errors.count() >= 3  # the deliberate mistakes ran and showed
-                # Every cell ran, but the cells %chat --code put below its own (new, not run).
-                inserted = 0
-                for i in range(code.count()):
-                    prompt = code.nth(i).locator(".jp-InputPrompt").inner_text().strip()
-                    if re.fullmatch(r"\[\d+\]:?", prompt):
-                        continue
-                    above = code.nth(i - 1).locator(".jp-InputArea-editor").inner_text()
-                    assert i > 0 and "--code" in above, (i, prompt)
-                    inserted += 1
-                assert code.count() == count + inserted
-                last.scroll_into_view_if_needed()
-                page.screenshot(path=str(ARTIFACTS / "quickstart-end.png"))
-            except Exception:
-                page.screenshot(path=str(ARTIFACTS / "quickstart-failure.png"))
-                raise
-        finally:
-            browser.close()
+    url = lab.open("quickstart.ipynb", QUICKSTART)
+    with browser_page("quickstart") as page:
+        page.goto(url, wait_until="domcontentloaded")
+        code = page.locator(".jp-NotebookPanel .jp-Notebook .jp-CodeCell")
+        expect(code.first).to_be_visible()
+        count = _code_cells()
+        assert count >= 20
+        expect(code).to_have_count(count)
+        _run_all_once(page, code)
+        last = code.last
+        expect(last.locator(".jp-InputPrompt")).to_have_text(re.compile(r"\[\d+\]"))
+        expect(last.locator(".jp-OutputArea")).to_contain_text("Closed session")
+        assert "Error" not in last.locator(".jp-OutputArea").inner_text()
+        errors = code.filter(has_text="UsageError:")
+        assert errors.count() >= 3  # the deliberate mistakes ran and showed
+        # Every cell ran, but the cells %chat --code put below its own (new, not run).
+        inserted = 0
+        for i in range(code.count()):
+            prompt = code.nth(i).locator(".jp-InputPrompt").inner_text().strip()
+            if re.fullmatch(r"\[\d+\]:?", prompt):
+                continue
+            above = code.nth(i - 1).locator(".jp-InputArea-editor").inner_text()
+            assert i > 0 and "--code" in above, (i, prompt)
+            inserted += 1
+        assert code.count() == count + inserted
+        last.scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / "quickstart-end.png"))
 
 
 def _code_cells() -> int:
@@ -87,14 +61,7 @@ def _run_all_once(page, code) -> None:
     """Run > Run All Cells once the kernel is idle (the quick start is not idempotent)."""
     from playwright.sync_api import expect
 
-    status = page.locator(".jp-Notebook-ExecutionIndicator, .jp-KernelStatus").first
-    expect(status).to_be_visible()
-    page.wait_for_function(
-        "() => document.querySelector('.jp-NotebookPanel')"
-        " && !document.title.includes('Kernel starting')",
-    )
-    expect(page.locator(".jp-Toolbar-kernelName, .jp-KernelName").first).to_contain_text("Python")
-    page.wait_for_timeout(2000)  # give the kernel a moment to be ready after connecting
+    wait_for_kernel(page)
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
     expect(code.first.locator(".jp-InputPrompt")).to_have_text(re.compile(r"\[(\d+|\*)\]"))

@@ -8,18 +8,8 @@ end.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from jupyterlab_harness import (
-    ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    UI_TIMEOUT_MS,
-    run_all_cells,
-    running_lab,
-)
+from jupyterlab_harness import ARTIFACTS, Lab, browser_page, open_and_run_all
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -50,49 +40,25 @@ CELLS = [
 ]
 
 
-@pytest.fixture
-def lab(tmp_path: Path) -> Iterator[str]:
-    with running_lab(tmp_path, "show.ipynb", CELLS) as (url, _root):
-        yield url
+def test_show_renders_inert_and_folded_in_jupyterlab(lab: Lab) -> None:
+    from playwright.sync_api import expect
 
-
-def test_show_renders_inert_and_folded_in_jupyterlab(lab: str) -> None:
-    from playwright.sync_api import expect, sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 1400})
-            page.set_default_timeout(UI_TIMEOUT_MS)
-            expect.set_options(timeout=UI_TIMEOUT_MS)
-            dialogs: list[str] = []
-            page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-            try:
-                page.goto(lab, wait_until="domcontentloaded")
-                cells = page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell")
-                expect(cells).to_have_count(len(CELLS))
-                run_all_cells(page, cells)
-                expect(cells.nth(len(CELLS) - 1).locator(".jp-OutputArea")).to_contain_text(
-                    "XSS: none"
-                )
-                shown = cells.nth(2).locator(".jp-OutputArea-output")
-                expect(shown).to_contain_text("#2 · Assistant")
-                _check_show(shown)
-                summary = cells.nth(3).locator(".jp-OutputArea-output")
-                expect(summary).to_contain_text("show <b>me</b>")
-                assert summary.locator("b:text-is('me')").count() == 0
-                page.wait_for_timeout(1000)  # give any injected handler time to fire
-                assert page.evaluate("window.jidoXss") is None
-                assert dialogs == []
-                shown.screenshot(path=str(ARTIFACTS / "show.png"))
-            except Exception:
-                page.screenshot(path=str(ARTIFACTS / "show-failure.png"))
-                raise
-        finally:
-            browser.close()
+    url = lab.open("show.ipynb", CELLS)
+    with browser_page("show", height=1400) as page:
+        dialogs: list[str] = []
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        cells = open_and_run_all(page, url, len(CELLS))
+        expect(cells.nth(len(CELLS) - 1).locator(".jp-OutputArea")).to_contain_text("XSS: none")
+        shown = cells.nth(2).locator(".jp-OutputArea-output")
+        expect(shown).to_contain_text("#2 · Assistant")
+        _check_show(shown)
+        summary = cells.nth(3).locator(".jp-OutputArea-output")
+        expect(summary).to_contain_text("show <b>me</b>")
+        assert summary.locator("b:text-is('me')").count() == 0
+        page.wait_for_timeout(1000)  # give any injected handler time to fire
+        assert page.evaluate("window.jidoXss") is None
+        assert dialogs == []
+        shown.screenshot(path=str(ARTIFACTS / "show.png"))
 
 
 def _check_show(shown) -> None:
