@@ -48,12 +48,11 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def shell(ipython_shell, workdir: Path) -> Iterator:
     """The real shell with ``jido_magics`` freshly loaded; unloaded afterwards."""
+    from magic_helpers import extension_loaded
+
     ipython_shell.user_ns.pop("__session__", None)
-    ipython_shell.run_line_magic("load_ext", "jido_magics")
-    try:
+    with extension_loaded(ipython_shell):
         yield ipython_shell
-    finally:
-        ipython_shell.run_line_magic("unload_ext", "jido_magics")
 
 
 @pytest.fixture

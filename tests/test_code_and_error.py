@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import sse_server as sse
+from kernels import Kernel
 
 from jido_magics.agents.prompts import CODE_ONLY, code_of
 
@@ -35,56 +36,20 @@ def test_code_of_a_reply(reply: str, code: str) -> None:
     assert code_of(reply) == code
 
 
-class Kernel:
-    """A real IPython kernel with jido_magics loaded, in ``folder``."""
-
-    def __init__(self, folder: str) -> None:
-        from jupyter_client.manager import start_new_kernel
-
-        self.manager, self.client = start_new_kernel(kernel_name="python3", cwd=folder)
-
-    def execute(self, code: str) -> tuple[str, dict[str, Any]]:
-        """The text the cell showed (stdout, stderr, a reply's display as last updated) and its
-        execute_reply content."""
-        msg_id = self.client.execute(code)
-        out = []
-        displays: dict[str, int] = {}  # display id -> its place in out
-        while True:
-            msg = self.client.get_iopub_msg(timeout=60)
-            if msg["parent_header"].get("msg_id") != msg_id:
-                continue
-            if msg["msg_type"] == "stream":
-                out.append(msg["content"]["text"])
-            elif msg["msg_type"] in ("display_data", "update_display_data"):
-                text = msg["content"]["data"].get("text/plain", "")
-                display_id = msg["content"].get("transient", {}).get("display_id", "")
-                if display_id in displays:
-                    out[displays[display_id]] = text
-                else:
-                    displays[display_id] = len(out)
-                    out.append(text)
-            elif msg["msg_type"] == "error":
-                out.append("\n".join(msg["content"]["traceback"]))
-            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
-                break
-        while True:
-            reply = self.client.get_shell_msg(timeout=60)
-            if reply["parent_header"].get("msg_id") == msg_id:
-                return "".join(out), reply["content"]
-
-    def stop(self) -> None:
-        self.client.stop_channels()
-        self.manager.shutdown_kernel(now=True)
-
-
 @pytest.fixture
 def kernel(workdir) -> Iterator[Kernel]:
-    k = Kernel(str(workdir))
+    k = Kernel(workdir)
     try:
-        k.execute("%load_ext jido_magics")
+        k.run("%load_ext jido_magics")
         yield k
     finally:
         k.stop()
+
+
+def said(kernel: Kernel, code: str) -> tuple[str, dict[str, Any]]:
+    """What the cell showed (stdout, stderr, displays as last updated) and its reply."""
+    outcome = kernel.run(code)
+    return outcome.text, outcome.reply
 
 
 def next_inputs(content: dict[str, Any]) -> list[dict[str, Any]]:
@@ -92,14 +57,14 @@ def next_inputs(content: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def test_code_puts_the_replys_code_in_a_new_cell_below(kernel: Kernel, chat_server) -> None:
-    kernel.execute(f"%session new c --provider openai --model m --base-url {chat_server.url}")
+    kernel.run(f"%session new c --provider openai --model m --base-url {chat_server.url}")
     chat_server.push(sse.reply(ONE), sse.reply(THREE), sse.reply("I cannot write that."))
-    out, content = kernel.execute("%%chat --code\nPrint pi.")
+    out, content = said(kernel, "%%chat --code\nPrint pi.")
     assert content["status"] == "ok" and "print(math.pi)" in out
     assert next_inputs(content) == [
         {"source": "set_next_input", "text": "import math\nprint(math.pi)", "replace": False}
     ]
-    out, content = kernel.execute("%chat --code Add two numbers")
+    out, content = said(kernel, "%chat --code Add two numbers")
     assert next_inputs(content) == [
         {
             "source": "set_next_input",
@@ -107,7 +72,7 @@ def test_code_puts_the_replys_code_in_a_new_cell_below(kernel: Kernel, chat_serv
             "replace": False,
         }
     ]
-    out, content = kernel.execute("%chat --code Something impossible")
+    out, content = said(kernel, "%chat --code Something impossible")
     assert content["status"] == "ok" and next_inputs(content) == []
     assert "The reply holds no code block: no cell was added." in out
     # the request asked for code only; the replies are kept in the session
@@ -116,15 +81,16 @@ def test_code_puts_the_replys_code_in_a_new_cell_below(kernel: Kernel, chat_serv
         f"{text}\n\n{CODE_ONLY}"
         for text in ("Print pi.", "Add two numbers", "Something impossible")
     ]
-    out, _ = kernel.execute(
+    out, _ = said(
+        kernel,
         "import jido_magics\n"
-        "print([m.content[:5] for m in jido_magics.get_registry().active.messages][1::2])"
+        "print([m.content[:5] for m in jido_magics.get_registry().active.messages][1::2])",
     )
     assert out.strip() == "['Here:', 'First', 'I can']"
 
 
 def test_code_with_the_offline_provider_gives_a_labelled_cell(kernel: Kernel) -> None:
-    _, content = kernel.execute("%chat --code plot a sine")
+    _, content = said(kernel, "%chat --code plot a sine")
     (payload,) = next_inputs(content)
     assert payload["replace"] is False
     assert payload["text"].startswith("# [offline provider: no model was contacted]\n")
@@ -132,16 +98,16 @@ def test_code_with_the_offline_provider_gives_a_labelled_cell(kernel: Kernel) ->
 
 
 def test_error_sends_the_last_exception_of_a_real_kernel(kernel: Kernel, chat_server) -> None:
-    out, content = kernel.execute("%chat --error")
+    out, content = said(kernel, "%chat --error")
     assert content["status"] == "error"
     assert "No exception yet in this kernel" in out and "Traceback" not in out
-    kernel.execute(f"%session new e --provider openai --model m --base-url {chat_server.url}")
-    kernel.execute("def ratio(a, b):\n    return a / b")
-    _, content = kernel.execute("total = 3\nratio(total, 0)")
+    kernel.run(f"%session new e --provider openai --model m --base-url {chat_server.url}")
+    kernel.run("def ratio(a, b):\n    return a / b")
+    _, content = said(kernel, "total = 3\nratio(total, 0)")
     assert content["status"] == "error" and content["ename"] == "ZeroDivisionError"
-    kernel.execute("%session nosuchcommand")  # a UsageError does not replace the last error
+    kernel.run("%session nosuchcommand")  # a UsageError does not replace the last error
     chat_server.push(sse.reply("You divided by zero."), sse.reply("Same error."))
-    out, content = kernel.execute("%chat --error")
+    out, content = said(kernel, "%chat --error")
     assert content["status"] == "ok" and "You divided by zero." in out
     sent = chat_server.requests[0]["messages"][-1]["content"]
     assert sent.startswith("Explain this error and how to fix it.\n\n")
@@ -150,7 +116,7 @@ def test_error_sends_the_last_exception_of_a_real_kernel(kernel: Kernel, chat_se
     assert "return a / b" in sent and "ratio(total, 0)" in sent  # the traceback's frames
     assert "\x1b" not in sent and not re.search(r"\[\d+(;\d+)*m", sent)  # no ANSI colours
     assert "interactiveshell.py" not in sent  # IPython's own frames left out
-    kernel.execute("%%chat --error\nWhy does ratio fail here?")
+    kernel.run("%%chat --error\nWhy does ratio fail here?")
     sent = chat_server.requests[1]["messages"][-1]["content"]
     assert sent.startswith("Why does ratio fail here?\n\nError: ZeroDivisionError")
 

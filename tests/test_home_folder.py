@@ -8,7 +8,8 @@ import json
 import os
 from pathlib import Path
 
-from magic_helpers import one_line_usage_error, run
+from kernels import Kernel
+from magic_helpers import extension_loaded, one_line_usage_error, run
 
 from jido_magics.persistence import SessionStore
 
@@ -58,14 +59,11 @@ def test_after_a_restart_resume_names_the_old_folder_and_loads_from_it(
     shell = ipython_shell
     report = notebook(workdir, "report.ipynb")
     shell.user_ns["__session__"] = str(report)
-    shell.run_line_magic("load_ext", "jido_magics")
-    try:
+    with extension_loaded(shell):
         run(shell, "new analysis")
         session = jido_magics.get_registry().active
         session.add_message("user", "kept")
         run(shell, "save")
-    finally:
-        shell.run_line_magic("unload_ext", "jido_magics")
     final = workdir / "final.ipynb"
     os.rename(report, final)
     shell.user_ns["__session__"] = str(final)
@@ -113,59 +111,29 @@ def test_real_kernel_saves_beside_the_notebook_and_at_shutdown(tmp_path) -> None
     which ipykernel also sets as ``__session__``) saves into ``report.sessions/`` beside the
     notebook, not into its working folder; a restart (a clean shutdown) saves the changes made
     since the last exchange, and the new kernel resumes them."""
-    from jupyter_client.manager import KernelManager
-
     notebook_dir = tmp_path / "project"
     notebook_dir.mkdir()
     notebook = notebook_dir / "report.ipynb"
     notebook.write_text('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
     elsewhere = tmp_path / "cwd"
     elsewhere.mkdir()
-    env = dict(os.environ, JPY_SESSION_NAME=str(notebook))
-    manager = KernelManager(kernel_name="python3")
-    manager.start_kernel(env=env, cwd=str(elsewhere))
-    client = manager.client()
-    client.start_channels()
-
-    def execute(code: str) -> str:
-        msg_id = client.execute(code)
-        out = []
-        while True:
-            msg = client.get_iopub_msg(timeout=60)
-            if msg["parent_header"].get("msg_id") != msg_id:
-                continue
-            if msg["msg_type"] == "stream":
-                out.append(msg["content"]["text"])
-            elif msg["msg_type"] == "error":
-                out.append(f"ERROR {msg['content']['ename']}: {msg['content']['evalue']}")
-            elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
-                return "".join(out)
-
+    kernel = Kernel(elsewhere, JPY_SESSION_NAME=str(notebook))
     try:
-        client.wait_for_ready(timeout=60)
-        execute("%load_ext jido_magics")
-        assert str(notebook_dir / "report.sessions") in execute("%session where")
-        execute("%session new first")
-        execute("%chat hello")  # autosaved after the exchange
-        execute("%session rename renamed")
-        execute(
-            "import jido_magics\n"
-            "jido_magics.get_registry().active.add_message('user', 'after the exchange')"
-        )
-        manager.restart_kernel(now=False, env=env)  # a clean shutdown, then a new kernel
-        client.wait_for_ready(timeout=60)
-        execute("%load_ext jido_magics")
-        assert "Resumed 'renamed'" in execute("%session resume renamed")
-        state = execute(
-            "import json, jido_magics\n"
-            "s = jido_magics.get_registry().active\n"
-            "print(json.dumps([s.name, s.dirty, [m.content for m in s.messages]]))"
-        )
+        kernel.run("%load_ext jido_magics")
+        assert str(notebook_dir / "report.sessions") in kernel.run("%session where").out
+        kernel.run("%session new first")
+        kernel.run("%chat hello")  # autosaved after the exchange
+        kernel.run("%session rename renamed")
+        kernel.run("jido_magics.get_registry().active.add_message('user', 'after the exchange')")
+        kernel.restart()  # a clean shutdown, then a new kernel
+        kernel.run("%load_ext jido_magics")
+        assert "Resumed 'renamed'" in kernel.run("%session resume renamed").out
+        kernel.run("import json\ns = jido_magics.get_registry().active")
+        state = kernel.value("json.dumps([s.name, s.dirty, [m.content for m in s.messages]])")
         name, dirty, contents = json.loads(state)
         assert (name, dirty) == ("renamed", False)
         assert contents[0] == "hello" and contents[-1] == "after the exchange"
         assert len(contents) == 3
         assert os.listdir(elsewhere) == []
     finally:
-        client.stop_channels()
-        manager.shutdown_kernel(now=True)
+        kernel.stop()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from magic_helpers import one_line_usage_error, run
+from magic_helpers import extension_loaded, one_line_usage_error, run
 
 import jido_magics
 
@@ -199,43 +199,33 @@ def test_unload_leaves_nothing_behind(ipython_shell, workdir) -> None:
     from jido_magics.interface.extension import extension_for
 
     assert extension_for(shell) is None
-    shell.run_line_magic("load_ext", "jido_magics")
-    try:
+    with extension_loaded(shell):
         assert jido_magics.get_registry().sessions == ()
-    finally:
-        shell.run_line_magic("unload_ext", "jido_magics")
 
 
 def test_unload_saves_unsaved_changes_when_autosave_is_on(ipython_shell, workdir) -> None:
     """``%unload_ext`` drops every open session: with autosave on, their unsaved changes are
     written first (as at a close or at exit), so a reload and resume loses nothing."""
     shell = ipython_shell
-    shell.run_line_magic("load_ext", "jido_magics")
-    try:
+    with extension_loaded(shell):
         run(shell, "new first")
         session = jido_magics.get_registry().active
         session.add_message("user", "kept across the reload")
         run(shell, "rename renamed")
         run(shell, "new untouched")  # never changed: nothing to write
-    finally:
-        shell.run_line_magic("unload_ext", "jido_magics")
-    shell.run_line_magic("load_ext", "jido_magics")
-    try:
+    with extension_loaded(shell):
         run(shell, f"resume {session.id}")
         resumed = jido_magics.get_registry().active
         assert resumed.name == "renamed" and not resumed.dirty
         assert [m.content for m in resumed.messages] == ["kept across the reload"]
         assert sorted(p.stem for p in (workdir / ".sessions").iterdir()) == [session.id]
-    finally:
-        shell.run_line_magic("unload_ext", "jido_magics")
 
 
 def test_reloading_the_extension_does_not_forget_generations(ipython_shell, workdir) -> None:
     """The kernel, not one load of the extension, remembers the generations it saw: after
     ``%unload_ext`` + ``%load_ext`` an older copy put back is still refused as stale."""
     shell = ipython_shell
-    shell.run_line_magic("load_ext", "jido_magics")
-    try:
+    with extension_loaded(shell):
         run(shell, "new s")
         session = jido_magics.get_registry().active
         session.add_message("user", "one")
@@ -243,16 +233,11 @@ def test_reloading_the_extension_does_not_forget_generations(ipython_shell, work
         first = path.read_bytes()
         session.add_message("user", "two")
         run(shell, "save")
-    finally:
-        shell.run_line_magic("unload_ext", "jido_magics")
     path.write_bytes(first)  # a rollback to generation 1
-    shell.run_line_magic("load_ext", "jido_magics")
-    try:
+    with extension_loaded(shell):
         message = one_line_usage_error(shell, f"resume {session.id}")
         assert "older than generation 2" in message
         assert jido_magics.get_registry().sessions == () and path.read_bytes() == first
-    finally:
-        shell.run_line_magic("unload_ext", "jido_magics")
 
 
 def test_resume_as_the_eleventh_session_is_one_line_and_loses_nothing(
