@@ -3,10 +3,13 @@ them, at the end of the output; screenshots go to a temporary folder it names.""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,3 +67,26 @@ def test_screenshots_go_to_a_temporary_folder() -> None:
     from jupyterlab_harness import ARTIFACTS
 
     assert ROOT not in ARTIFACTS.parents
+
+
+@pytest.mark.parametrize("required", [False, True], ids=["skips", "fails-in-ci"])
+def test_missing_jupyterlab_skips_with_the_reason(required: bool, monkeypatch) -> None:
+    """Without JupyterLab a browser test skips saying so (fails under JIDO_REQUIRE_BROWSER=1),
+    as without Chromium, instead of erroring when the server does not start."""
+    import jupyterlab_harness
+
+    find_spec = importlib.util.find_spec
+
+    def without_jupyterlab(name: str, *args):
+        return None if name == "jupyterlab" else find_spec(name, *args)
+
+    monkeypatch.setattr(importlib.util, "find_spec", without_jupyterlab)
+    monkeypatch.setattr(jupyterlab_harness, "CHROMIUM", sys.executable)  # any executable file
+    if required:
+        monkeypatch.setenv("JIDO_REQUIRE_BROWSER", "1")
+    else:
+        monkeypatch.delenv("JIDO_REQUIRE_BROWSER", raising=False)
+    outcome = pytest.fail.Exception if required else pytest.skip.Exception
+    with pytest.raises(outcome) as info:
+        jupyterlab_harness.require_browser()
+    assert "JupyterLab is not installed" in str(info.value)
