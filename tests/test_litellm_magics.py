@@ -13,7 +13,7 @@ import sse_server as sse
 from test_chat_magic import cell, one_usage_error
 
 from jido_magics.agents.providers.litellm_provider import INSTALL, load
-from jido_magics.core.transcript import usd
+from jido_magics.core.text import usd
 
 MODEL = f"anthropic/{an.MODEL}"
 

@@ -15,7 +15,7 @@ from test_completion import ours
 
 from jido_magics.agents.providers.catalog import price_file
 from jido_magics.agents.providers.litellm_provider import INSTALL
-from jido_magics.core.transcript import usd
+from jido_magics.core.text import usd
 from jido_magics.interface.extension import extension_for
 
 CLAUDE = "anthropic/claude-sonnet-4-5"

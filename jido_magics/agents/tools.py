@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..core.text import clip
+
 #: No tool result is longer than this, whatever the namespace holds.
 MAX_RESULT_CHARS = 6000
 #: Deepest nesting of a model's tool arguments: a session file holds at most 255 levels in
@@ -154,7 +156,7 @@ def _describe_variable(arguments: dict[str, Any], namespace: Mapping[str, Any]) 
         pairs = list(zip(names, kinds, strict=False))
         lines.append("columns: " + ", ".join(f"{c} ({t})" for c, t in pairs))
     text = repr(value) if type(value).__module__ != "builtins" else _short_repr.repr(value)
-    lines.append("repr: " + _cut(text, MAX_REPR_CHARS))
+    lines.append("repr: " + clip(text, MAX_REPR_CHARS))
     return ToolOutcome(True, _bounded("\n".join(lines)))
 
 
@@ -178,12 +180,8 @@ def _read_recent_cells(arguments: dict[str, Any], namespace: Mapping[str, Any]) 
     cells = [(i, src) for i, src in enumerate(history) if isinstance(src, str) and src.strip()]
     if not cells:
         return ToolOutcome(True, "No cells have been run yet.")
-    parts = [f"In [{i}]:\n{_cut(src, MAX_CELL_CHARS)}" for i, src in cells[-count:]]
+    parts = [f"In [{i}]:\n{clip(src, MAX_CELL_CHARS)}" for i, src in cells[-count:]]
     return ToolOutcome(True, _bounded("\n\n".join(parts), keep_end=True))
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _bounded(text: str, *, keep_end: bool = False) -> str:
@@ -191,7 +189,7 @@ def _bounded(text: str, *, keep_end: bool = False) -> str:
         return text
     if keep_end:
         return "…" + text[-(MAX_RESULT_CHARS - 1) :]
-    return text[: MAX_RESULT_CHARS - 1] + "…"
+    return clip(text, MAX_RESULT_CHARS)
 
 
 def arguments_from_json(raw: str) -> dict[str, Any]:

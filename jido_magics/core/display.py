@@ -11,12 +11,12 @@ import html
 from dataclasses import dataclass
 from typing import Any
 
+from .text import plural, preview
 from .transcript import (
     ROLE_LABELS,
     display_time,
     dropped_note,
     markdown_inline,
-    plural,
     tokens_text,
 )
 
@@ -44,11 +44,6 @@ class Summary:
     newest: tuple[Preview, ...]
 
 
-def preview_text(content: str, limit: int = PREVIEW_CHARS) -> str:
-    flat = " ".join(content.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
 def summarize(session: Any, newest: int = NEWEST) -> Summary:
     """Read what the summary shows, consistently, under the session's lock."""
     with session.lock:
@@ -70,7 +65,8 @@ def summarize(session: Any, newest: int = NEWEST) -> Summary:
             state=_saved_state(session),
             dropped=dropped_note(session.dropped),
             newest=tuple(
-                Preview(m.role, m.created_at, preview_text(m.content), m.status) for m in messages
+                Preview(m.role, m.created_at, preview(m.content, PREVIEW_CHARS), m.status)
+                for m in messages
             ),
         )
     return summary

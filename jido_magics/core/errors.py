@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from .text import clip
+
 #: The one wording for "there is no session" (none open means none active, and vice versa).
 NO_SESSION_OPEN = "No session is open: create one with %session new NAME."
 
@@ -71,8 +73,7 @@ class InvalidConfig(JidoError):
 
 def shorten(text: str, limit: int = 80) -> str:
     """Return ``text`` cut to ``limit`` characters, for quoting user or file content safely."""
-    text = repr(text)[1:-1] if not text.isprintable() else text
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return clip(repr(text)[1:-1] if not text.isprintable() else text, limit)
 
 
 def closest_choice(word: str, choices: Iterable[str]) -> str | None:

@@ -21,6 +21,7 @@ from .controls import visible_controls
 from .errors import JidoError
 from .records import Message, ReasoningStep, ToolCall, Usage
 from .safe_markdown import neutralize_markdown
+from .text import plural, usd
 
 PAGE_SIZE = 50
 EXPORT_FORMAT = "jido_magics.transcript"
@@ -55,19 +56,6 @@ def display_time(timestamp: str) -> str:
     if len(timestamp) >= 19 and timestamp[10] == "T":
         return f"{timestamp[:10]} {timestamp[11:19]} UTC"
     return timestamp
-
-
-def plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
-
-
-def usd(cost: float) -> str:
-    """A cost in US dollars for people: ``$0.0003``, ``$1.25``, ``< $0.0001``."""
-    if cost == 0:
-        return "$0"
-    if cost < 0.0001:
-        return "< $0.0001"
-    return f"${cost:.4f}" if cost < 1 else f"${cost:,.2f}"
 
 
 def tokens_text(usage: Usage) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..core.ids import is_valid_session_id
-from ..core.transcript import plural
+from ..core.text import plural
 from ..persistence.reading import SUFFIX
 
 

@@ -23,6 +23,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from ..core.safe_markdown import SAFE_SCHEMES
+from ..core.text import plural
 from ..core.transcript import PAGE_SIZE, SUPERSEDED_LABEL, group_by_message
 from .highlight import CODE_CSS, highlight_code
 from .toolbar import TOOLBAR_CSS
@@ -222,10 +223,9 @@ def render_page(snapshot: PageSnapshot, cache: RenderCache | None = None) -> str
     role header, folded reasoning, body and folded tool calls, oldest first."""
     parts = [STYLE, '<div class="jido-scroll"><div class="jido-conv">']
     if snapshot.dropped_messages and snapshot.is_oldest:
-        count = snapshot.dropped_messages
-        noun = "message" if count == 1 else "messages"
+        dropped = plural(snapshot.dropped_messages, "earlier message")
         parts.append(
-            f'<div class="jido-notice">{count} earlier {noun} dropped '
+            f'<div class="jido-notice">{dropped} dropped '
             "(the session keeps its newest messages up to the cap).</div>"
         )
     if not snapshot.messages:
@@ -305,7 +305,7 @@ def _message_body(message: Message, cache: RenderCache | None) -> str:
 
 
 def render_reasoning(steps: Sequence[ReasoningStep], cache: RenderCache | None = None) -> str:
-    noun = "step" if len(steps) == 1 else "steps"
+    summary = f"Reasoning ({plural(len(steps), 'step')})"
     inner = []
     for step in steps:
         key = ("reasoning", step.id, step.content)
@@ -315,10 +315,7 @@ def render_reasoning(steps: Sequence[ReasoningStep], cache: RenderCache | None =
             if cache is not None:
                 cache.put(key, cached)
         inner.append(cached)
-    return (
-        f'<details class="jido-reasoning"><summary>Reasoning ({len(steps)} {noun})</summary>'
-        f"{''.join(inner)}</details>"
-    )
+    return f'<details class="jido-reasoning"><summary>{summary}</summary>{"".join(inner)}</details>'
 
 
 def render_tool_calls(calls: Sequence[ToolCall]) -> str:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ...core.records import SessionConfig
+from ...core.text import clip, one_line, plural
 from ...core.transcript import code_block
 from ..context import estimate_tokens
 from ..events import Done, ProviderEvent, TextDelta, ToolCallRequest, UsageEvent
@@ -63,13 +64,13 @@ def _reply(messages: list[dict[str, Any]], last: dict[str, Any]) -> str:
         asked = " ".join(content.rstrip().removesuffix(CODE_ONLY).split())
         code = f"# {LABEL}\n# A model would write code for: {asked}\nprint({asked!r})"
         return code_block(code, "python")
-    prompt = " ".join(content.split())
-    quoted = prompt if len(prompt) <= _QUOTE_LIMIT else prompt[: _QUOTE_LIMIT - 1] + "…"
+    prompt = one_line(content)
+    quoted = clip(prompt, _QUOTE_LIMIT)
     earlier = sum(1 for m in messages[:-1] if m["role"] in ("user", "assistant"))
     words = len(prompt.split())
     return (
-        f"{LABEL} You wrote {words} word{'s' if words != 1 else ''}: \u201c{quoted}\u201d. "
-        f"I received {earlier} earlier message{'s' if earlier != 1 else ''} as context. "
+        f"{LABEL} You wrote {plural(words, 'word')}: \u201c{quoted}\u201d. "
+        f"I received {plural(earlier, 'earlier message')} as context. "
         "To talk to a model, choose one with `%session config provider=openai model=NAME` "
         "(and OPENAI_BASE_URL / OPENAI_API_KEY)."
     )

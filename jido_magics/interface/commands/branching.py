@@ -9,6 +9,7 @@ from ...agents.exchange import retry_reply
 from ...core.branching import fork, undo_last_exchange
 from ...core.errors import shorten
 from ...core.targets import check_new_name
+from ...core.text import plural
 from ..chat import stream_reply
 from ..parsing import CommandParser, CommandUsageError
 from .command import Command
@@ -61,7 +62,7 @@ def _run_undo(ext: Extension, args: argparse.Namespace) -> None:
     replies = len(removed) - 1
     print(
         f"Removed the last exchange of '{shorten(session.name, 40)}' (your message and "
-        f"{replies} repl{'y' if replies == 1 else 'ies'}). Your message was:"
+        f"{plural(replies, 'reply', 'replies')}). Your message was:"
     )
     print(removed[0].content)
 

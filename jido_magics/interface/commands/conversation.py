@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from ...core.branching import fork_note
 from ...core.errors import JidoError
 from ...core.paths import display_path
+from ...core.text import plural
 from ...core.transcript import ConversationPage, conversation_page, page_of_message
 from ...persistence.location import notebook_path
 from ..parsing import CommandParser
@@ -62,10 +63,8 @@ def _run_export(ext: Extension, args: argparse.Namespace) -> None:
     path = export_session(
         session, fmt, output=args.output, folder=export_folder(ext), force=args.force
     )
-    count = len(session.messages)
-    print(
-        f"Exported '{session.name}' ({count} message{'s' * (count != 1)}) to {display_path(path)}."
-    )
+    count = plural(len(session.messages), "message")
+    print(f"Exported '{session.name}' ({count}) to {display_path(path)}.")
 
 
 COMMANDS = [

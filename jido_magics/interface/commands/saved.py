@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, TypeVar
 from ...core.errors import AmbiguousTarget, DuplicateName, JidoError, shorten
 from ...core.ids import is_valid_session_id
 from ...core.paths import display_path
+from ...core.text import plural
 from ...persistence.catalog import check_listed, load_listed
 from ...persistence.errors import NoSavedSession, NotASessionFile, PersistenceError
 from ...persistence.file_status import STATUS_UNREADABLE, SavedSession
@@ -169,7 +170,7 @@ def _find_saved(store: SessionStore, target: str) -> tuple[str, str | None]:
         return found.id, found.name
     unverified = sum(1 for s in saved if s.name is None)  # names show only once verified
     if unverified:
-        files = "1 saved file" if unverified == 1 else f"{unverified} saved files"
+        files = plural(unverified, "saved file")
         raise NoSavedSession(
             f"No verified saved session matches '{shorten(text, 40)}'; {files} could not be "
             "verified: %session resume lists them with their status (another key: see "

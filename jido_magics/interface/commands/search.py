@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from ...core.errors import JidoError, SessionNotFound, shorten
 from ...core.search import Hit, Query, newest_first, parse_words, search_sessions
-from ...core.transcript import plural
+from ...core.text import plural
 from ...persistence.errors import NoSavedSession
 from ..parsing import CommandParser
 from ..text_table import TextTable

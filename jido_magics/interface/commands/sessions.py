@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from ...core.errors import NO_SESSION_OPEN
 from ...core.session import Session
-from ...core.transcript import usd
+from ...core.text import usd
 from ..parsing import CommandParser
 from ..text_table import TextTable
 from .command import Command

@@ -16,7 +16,7 @@ from ...agents.providers.keys import key_variables
 from ...core.errors import InvalidConfig, shorten, unknown_choice
 from ...core.records import SessionConfig
 from ...core.session import Session
-from ...core.transcript import usd
+from ...core.text import usd
 from ..parsing import CommandParser
 from .command import Command
 
