@@ -19,6 +19,7 @@ from typing import Any
 
 from .core.clock import utc_now
 from .core.errors import JidoError, shorten
+from .core.ids import is_device_name
 from .core.paths import display_path
 from .core.transcript import message_cells, snapshot, transcript_document, transcript_markdown
 
@@ -98,16 +99,10 @@ _CELL_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-# Names Windows reserves for devices in any folder, with any extension.
-_DEVICE_NAMES = frozenset(
-    {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
-)
-
-
 def file_stem(session: Any) -> str:
     """A file name made from the session's name (``my chat`` -> ``my-chat``), else its id."""
     stem = _UNSAFE_FILE_CHARS.sub("-", session.name).strip("-.")[:60] or session.id
-    if stem.split(".")[0].lower() in _DEVICE_NAMES:
+    if is_device_name(stem.split(".")[0]):  # Windows reserves them with any extension
         stem += "-session"
     return stem
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 
-_ISO_Z = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z")
+#: The form :func:`utc_now` writes (a quick check: :func:`is_utc_timestamp` also checks the date).
+UTC_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z")
 
 
 def utc_now() -> str:
@@ -15,7 +16,7 @@ def utc_now() -> str:
 
 def is_utc_timestamp(value: object) -> bool:
     """True when ``value`` is a timestamp in the format :func:`utc_now` produces."""
-    if not isinstance(value, str) or _ISO_Z.fullmatch(value) is None:
+    if not isinstance(value, str) or UTC_TIMESTAMP.fullmatch(value) is None:
         return False
     try:
         datetime.fromisoformat(value[:-1])

@@ -13,6 +13,11 @@ SESSION_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 RESERVED_NAMES = re.compile(r"(?i)(con|prn|aux|nul|com[0-9]|lpt[0-9])")
 
 
+def is_device_name(stem: str) -> bool:
+    """True when ``stem`` (a file name before its first dot) names a Windows device."""
+    return RESERVED_NAMES.fullmatch(stem) is not None
+
+
 def new_id(nbytes: int = 4) -> str:
     """A random lowercase hex id (8 characters by default)."""
     return secrets.token_hex(nbytes)
@@ -22,7 +27,7 @@ def is_valid_session_id(value: object) -> bool:
     return (
         isinstance(value, str)
         and SESSION_ID_PATTERN.fullmatch(value) is not None
-        and RESERVED_NAMES.fullmatch(value) is None
+        and not is_device_name(value)
     )
 
 

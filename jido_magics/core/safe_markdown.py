@@ -31,7 +31,9 @@ _LINK_OPEN = re.compile(r"\]\(")
 _DEFINITION = re.compile(r"^ {0,3}\[(?:[^\]\\]|\\.){0,999}\]:", re.MULTILINE)
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
 _ESCAPED_PUNCT = re.compile(r"\\([!-/:-@\[-`{-~])")
-_URL_IGNORED = re.compile(r"[\t\n\r]")  # browsers drop these anywhere in a URL
+# Browsers drop tabs and line breaks anywhere in a URL and controls and blanks at its ends;
+# dropping all of them anywhere before reading the scheme is stricter, never laxer.
+_URL_IGNORED = re.compile(r"[\x00-\x20\x7f]+")
 SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
 
 
@@ -63,6 +65,12 @@ def neutralize_markdown(text: str) -> str:
     return "\n".join(out)
 
 
+def code_fence(body: str) -> str:
+    """A backtick fence longer than any backtick run in ``body``, so ``body`` stays verbatim."""
+    longest = max((len(m.group()) for m in _BACKTICK_RUN.finditer(body)), default=0)
+    return "`" * max(3, longest + 1)
+
+
 class _CodeBlock:
     """A fenced code block of the input, written back as a fence at column 0 that is longer
     than any backtick run inside: its extent is then the same for every renderer, whatever
@@ -86,9 +94,7 @@ class _CodeBlock:
         self.lines.append(line[min(blanks, self.indent) :])
 
     def markdown(self) -> str:
-        body = "\n".join(self.lines)
-        longest = max((len(m.group()) for m in _BACKTICK_RUN.finditer(body)), default=0)
-        fence = "`" * max(3, longest + 1)
+        fence = code_fence("\n".join(self.lines))
         return "\n".join([fence + self.info, *self.lines, fence])
 
 
@@ -203,7 +209,12 @@ def _unsafe_destination(text: str, start: int) -> bool:
     if rest.startswith("<"):
         rest = rest[1:]
     destination = re.split(r"[ )>\n]", rest, maxsplit=1)[0]
-    decoded = html.unescape(_ESCAPED_PUNCT.sub(r"\1", destination))
-    decoded = _URL_IGNORED.sub("", decoded).lstrip("".join(map(chr, range(33))) + "<")
-    scheme = _SCHEME.match(decoded)
-    return scheme is not None and scheme.group(1).lower() not in SAFE_SCHEMES
+    return not is_safe_url(_ESCAPED_PUNCT.sub(r"\1", destination))
+
+
+def is_safe_url(url: str) -> bool:
+    """True for a relative URL or one whose scheme is in :data:`SAFE_SCHEMES`, as a browser
+    would read it once character references are decoded (``java&#9;script:`` is not)."""
+    squeezed = _URL_IGNORED.sub("", html.unescape(url)).lstrip("<")
+    scheme = _SCHEME.match(squeezed)
+    return scheme is None or scheme.group(1).lower() in SAFE_SCHEMES

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import json
-import re
 from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -20,7 +19,7 @@ from .clock import utc_now
 from .controls import visible_controls
 from .errors import JidoError
 from .records import Message, ReasoningStep, ToolCall, Usage
-from .safe_markdown import neutralize_markdown
+from .safe_markdown import code_fence, neutralize_markdown
 from .text import plural, usd
 
 PAGE_SIZE = 50
@@ -64,13 +63,9 @@ def tokens_text(usage: Usage) -> str:
     return text if usage.cost_usd is None else f"{text} · {usd(usage.cost_usd)}"
 
 
-_BACKTICKS = re.compile(r"`+")
-
-
 def code_block(text: str, info: str = "text") -> str:
     """``text`` in a fence longer than any backtick run inside it, so it stays verbatim."""
-    longest = max((len(m.group()) for m in _BACKTICKS.finditer(text)), default=0)
-    fence = "`" * max(3, longest + 1)
+    fence = code_fence(text)
     return f"{fence}{info}\n{text}\n{fence}"
 
 

@@ -5,11 +5,10 @@ checked before any record is built (:func:`build`). The hot loop of a load is he
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 from typing import Any
 
-from ..core.clock import is_utc_timestamp
+from ..core.clock import UTC_TIMESTAMP, is_utc_timestamp
 from ..core.errors import InvalidConfig, InvalidName
 from ..core.ids import is_valid_session_id
 from ..core.records import (
@@ -62,7 +61,7 @@ CONFIG_KEYS = frozenset(SessionConfig().to_dict())
 #: Largest generation or count accepted: exact in every JSON reader (JavaScript included), and
 #: far from orjson's 64-bit limit, so a loaded session can always be saved again.
 # Records are checked with this (fast) pattern; the few top-level times with the full check.
-_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z")
+_TIMESTAMP = UTC_TIMESTAMP
 # Every line of "\n".join(stamps) + "\n" with digits mapped to 0, when all are utc_now's form
 # (one line per stamp: the count of newlines must match, so no stamp can hide one).
 _UTC_NOW_SHAPE = b"0000-00-00T00:00:00.000000Z\n"

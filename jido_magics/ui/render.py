@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from ..core.safe_markdown import SAFE_SCHEMES
+from ..core.safe_markdown import is_safe_url
 from ..core.text import plural
 from ..core.transcript import PAGE_SIZE, SUPERSEDED_LABEL, group_by_message
 from .highlight import CODE_CSS, highlight_code
@@ -34,10 +34,6 @@ if TYPE_CHECKING:
 
     from ..core.records import Message, ReasoningStep, ToolCall
     from ..core.session import Session
-
-_SCHEME = re.compile(r"([a-z][a-z0-9+.\-]*):")
-#: Browsers ignore ASCII whitespace and controls inside a scheme ("java\tscript:").
-_IGNORED_IN_URL = re.compile(r"[\x00-\x20\x7f]+")
 
 #: Attributes markdown-it emits that carry no behaviour; all others are dropped.
 SAFE_ATTRIBUTES = frozenset({"href", "src", "alt", "title", "class", "start", "style"})
@@ -70,13 +66,6 @@ padding-right:4px}
 
 
 # -- Markdown ------------------------------------------------------------------------------
-
-
-def is_safe_url(url: str) -> bool:
-    """True for relative URLs and the schemes in :data:`SAFE_SCHEMES`."""
-    squeezed = _IGNORED_IN_URL.sub("", html.unescape(url)).lower()
-    match = _SCHEME.match(squeezed)
-    return match is None or match.group(1) in SAFE_SCHEMES
 
 
 @lru_cache(maxsize=1)
