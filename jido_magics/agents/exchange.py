@@ -19,6 +19,7 @@ from ..core.branching import supersede_last_reply
 from ..core.errors import JidoError, SessionBusy, shorten
 from ..core.ids import new_id
 from ..core.records import Message, ReasoningStep, SessionConfig, ToolCall, Usage
+from ..core.redaction import hide_keys
 from ..core.session import Session
 from .context import build_context, check_fits
 from .errors import ChatBusy, ChatError, ChatFailed, ProviderError
@@ -34,7 +35,7 @@ from .events import (
 )
 from .providers import ChatRequest, Provider, get_provider
 from .providers.keys import environment_keys
-from .tools import TOOL_SPECS, hide_keys, run_tool
+from .tools import TOOL_SPECS, run_tool
 
 logger = logging.getLogger("jido_magics")
 

@@ -4,10 +4,9 @@ cells. Each result is bounded text; a failure is an error result, never an excep
 from __future__ import annotations
 
 import json
-import re
 import reprlib
 import types
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,10 +21,6 @@ MAX_VARIABLES = 100
 MAX_CELLS = 20
 MAX_CELL_CHARS = 2000
 MAX_REPR_CHARS = 2000
-
-#: What an API key usually looks like ("sk-..." keys of OpenAI and compatible servers).
-_KEY_LIKE = re.compile(r"\bsk-[A-Za-z0-9_*\-]{6,}")
-KEY_HIDDEN = "[key hidden]"
 
 #: Names IPython puts in the user namespace that are not the user's variables.
 _HIDDEN = frozenset({"In", "Out", "exit", "quit", "get_ipython", "open"})
@@ -158,15 +153,6 @@ def _describe_variable(arguments: dict[str, Any], namespace: Mapping[str, Any]) 
     text = repr(value) if type(value).__module__ != "builtins" else _short_repr.repr(value)
     lines.append("repr: " + clip(text, MAX_REPR_CHARS))
     return ToolOutcome(True, _bounded("\n".join(lines)))
-
-
-def hide_keys(text: str, keys: Iterable[str | None]) -> str:
-    """``text`` with each of ``keys`` (and anything shaped like an API key) replaced: a cell
-    or variable holding a key must not reach the model, the session or its files."""
-    for key in keys:
-        if key and len(key) >= 8:  # a short placeholder would hide ordinary words
-            text = text.replace(key, KEY_HIDDEN)
-    return _KEY_LIKE.sub(KEY_HIDDEN, text)
 
 
 def _read_recent_cells(arguments: dict[str, Any], namespace: Mapping[str, Any]) -> ToolOutcome:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from ...core.records import SessionConfig
+from ...core.redaction import hide_keys
 from ..errors import ChatError, ProviderError
 from ..events import (
     Done,
@@ -37,8 +37,6 @@ CONNECT_TIMEOUT = 10.0
 OPENAI_URL = "https://api.openai.com/v1"
 #: Local servers (Ollama, llama.cpp, vLLM) ignore the key, but the SDK requires one.
 PLACEHOLDER_KEY = "not-needed"
-
-_KEY_LIKE = re.compile(r"\bsk-[A-Za-z0-9_*\-]{6,}")
 
 
 @dataclass(frozen=True)
@@ -248,6 +246,4 @@ def _server_message(exc: Any) -> str:
 
 def redact(text: str, api_key: str | None) -> str:
     """``text`` with the key, and anything shaped like a key, replaced."""
-    if api_key and api_key != PLACEHOLDER_KEY:
-        text = text.replace(api_key, "[key hidden]")
-    return _KEY_LIKE.sub("[key hidden]", text)
+    return hide_keys(text, () if api_key == PLACEHOLDER_KEY else (api_key,))
