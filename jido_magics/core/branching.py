@@ -105,15 +105,3 @@ def undo_last_exchange(session: Session) -> list[Message]:
                 f"Nothing to undo: session '{shorten(session.name, 40)}' has no message of yours."
             )
         return session.remove_from(index)
-
-
-def fork_note(session: Session, name_of_id: dict[str, str] | None = None) -> str:
-    """``forked from 'analysis' at message 4`` for a fork, else ``""``. The parent's name
-    is the one it had at the fork, else its name among ``name_of_id`` (open sessions), else
-    its id."""
-    parent = session.parent
-    if parent is None:
-        return ""
-    name = parent.name or (name_of_id or {}).get(parent.session_id)
-    label = f"'{name}'" if name else f"session {parent.session_id}"
-    return f"forked from {label} at message {parent.message}"

@@ -14,6 +14,13 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def display_time(timestamp: str) -> str:
+    """``2026-11-24T12:43:49.123456Z`` -> ``2026-11-24 12:43:49 UTC``."""
+    if len(timestamp) >= 19 and timestamp[10] == "T":
+        return f"{timestamp[:10]} {timestamp[11:19]} UTC"
+    return timestamp
+
+
 def is_utc_timestamp(value: object) -> bool:
     """True when ``value`` is a timestamp in the format :func:`utc_now` produces."""
     if not isinstance(value, str) or UTC_TIMESTAMP.fullmatch(value) is None:

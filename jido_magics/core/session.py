@@ -256,13 +256,13 @@ class Session:
 
     def _repr_markdown_(self) -> str:
         """Notebook display: name, id, counts, provider/model, the newest messages."""
-        from .display import session_markdown
+        from .summary import session_markdown
 
         return session_markdown(self)
 
     def _repr_html_(self) -> str:
         """The same summary as escaped HTML."""
-        from .display import session_html
+        from .summary import session_html
 
         return session_html(self)
 

@@ -14,13 +14,13 @@ from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from .branching import fork_note
-from .clock import utc_now
+from .clock import display_time, utc_now
 from .controls import visible_controls
 from .errors import JidoError
-from .records import Message, ReasoningStep, ToolCall, Usage
+from .phrases import ROLE_LABELS, dropped_note, fork_note, model_label
+from .records import Message, ReasoningStep, ToolCall
 from .safe_markdown import code_fence, neutralize_markdown
-from .text import plural, usd
+from .text import plural
 
 PAGE_SIZE = 50
 EXPORT_FORMAT = "jido_magics.transcript"
@@ -28,8 +28,6 @@ EXPORT_VERSION = 1
 
 #: The summary of a reply replaced by ``%session retry`` (folded wherever it is shown).
 SUPERSEDED_LABEL = "Superseded reply (replaced by retry)"
-
-ROLE_LABELS = {"system": "System", "user": "User", "assistant": "Assistant", "tool": "Tool"}
 
 
 class PageOutOfRange(JidoError):
@@ -48,19 +46,6 @@ def markdown_inline(text: str) -> str:
     backslash-escaped and line breaks become spaces."""
     flat = " ".join(text.split())
     return "".join("\\" + c if c in _INLINE_SPECIAL else c for c in flat)
-
-
-def display_time(timestamp: str) -> str:
-    """``2026-11-24T12:43:49.123456Z`` -> ``2026-11-24 12:43:49 UTC``."""
-    if len(timestamp) >= 19 and timestamp[10] == "T":
-        return f"{timestamp[:10]} {timestamp[11:19]} UTC"
-    return timestamp
-
-
-def tokens_text(usage: Usage) -> str:
-    """``tokens 50 in / 24 out``, and the cost when it is known (never "$0" for unknown)."""
-    text = f"tokens {usage.input_tokens} in / {usage.output_tokens} out"
-    return text if usage.cost_usd is None else f"{text} · {usd(usage.cost_usd)}"
 
 
 def code_block(text: str, info: str = "text") -> str:
@@ -238,18 +223,6 @@ def entry_markdown(entry: Entry) -> str:
     return "\n\n".join(blocks)
 
 
-def dropped_note(dropped: dict[str, int]) -> str:
-    """``"120 earlier messages dropped"`` (and steps/calls), or ``""`` when nothing dropped."""
-    parts = []
-    if dropped.get("messages"):
-        parts.append(f"{plural(dropped['messages'], 'earlier message')} dropped")
-    if dropped.get("reasoning_steps"):
-        parts.append(f"{plural(dropped['reasoning_steps'], 'reasoning step')} dropped")
-    if dropped.get("tool_calls"):
-        parts.append(f"{plural(dropped['tool_calls'], 'tool call')} dropped")
-    return ", ".join(parts)
-
-
 def _unattached_markdown(snap: Snapshot) -> list[str]:
     blocks = []
     if snap.unattached_reasoning:
@@ -260,7 +233,7 @@ def _unattached_markdown(snap: Snapshot) -> list[str]:
 
 def transcript_markdown(snap: Snapshot, exported_at: str | None = None) -> str:
     """The whole conversation as one Markdown document, oldest message first."""
-    model = snap.provider + (f"/{snap.model}" if snap.model else "")
+    model = model_label(snap.provider, snap.model)
     lines = [
         f"# {markdown_inline(snap.name)}",
         "",

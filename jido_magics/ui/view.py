@@ -22,8 +22,8 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ..core.branching import fork_note
 from ..core.errors import JidoError, shorten
+from ..core.phrases import fork_note, model_label, saved_state, tokens_text
 from ..core.registry import (
     EVENT_ADDED,
     EVENT_CLOSED,
@@ -42,7 +42,6 @@ from ..core.session import (
     CHANGE_USAGE,
     Session,
 )
-from ..core.transcript import tokens_text
 from .actions import ConversationActions
 from .model_picker import ModelPicker
 from .prewarm import Prewarmer
@@ -433,8 +432,8 @@ class SessionView(ConversationActions):
                 )
                 dropped = session.dropped.get("messages", 0)
                 tokens = tokens_text(session.usage)
-                saved = _saved_state(session)
-            model = config.provider + (f"/{config.model}" if config.model else "")
+                saved = saved_state(session)
+            model = model_label(config.provider, config.model)
             messages = f"{counts[0]}/{caps.max_messages} messages"
             if dropped:
                 messages += f" ({dropped} dropped)"
@@ -491,12 +490,6 @@ class SessionView(ConversationActions):
     def _set_error(self, message: str) -> None:
         self._last_error = shorten(" ".join(message.split()), 200)
         self._render_status()
-
-
-def _saved_state(session: Session) -> str:
-    if session.dirty:
-        return "unsaved changes" if session.generation else "not saved"
-    return f"saved (gen {session.generation})" if session.generation else "empty, not saved"
 
 
 def _close_tree(widget: widgets.Widget) -> None:

@@ -7,9 +7,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ...core.branching import fork_note
 from ...core.errors import JidoError
 from ...core.paths import display_path
+from ...core.phrases import fork_note
 from ...core.text import plural
 from ...core.transcript import ConversationPage, conversation_page, page_of_message
 from ...persistence.location import notebook_path

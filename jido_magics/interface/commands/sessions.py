@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ...core.errors import NO_SESSION_OPEN
+from ...core.phrases import model_label, saved_state
 from ...core.session import Session
 from ...core.text import usd
 from ..parsing import CommandParser
@@ -44,12 +45,6 @@ def describe_model(session: Session) -> str:
     return f"Provider: {config.provider}" + (f", model: {config.model}." if config.model else ".")
 
 
-def saved_state(session: Session) -> str:
-    if session.dirty:
-        return "unsaved changes" if session.generation else "not saved"
-    return f"saved (gen {session.generation})" if session.generation else "empty"
-
-
 @dataclass(frozen=True, repr=False)  # the table is its repr
 class SessionListing(TextTable):
     """What ``%session list`` returns: its text form is a table of the open sessions."""
@@ -74,7 +69,7 @@ class SessionListing(TextTable):
         rows = []
         for index, s in enumerate(sessions, 1):
             with s.lock:
-                model = s.config.provider + (f"/{s.config.model}" if s.config.model else "")
+                model = model_label(s.config.provider, s.config.model)
                 rows.append(
                     (
                         str(index),

@@ -11,14 +11,10 @@ import html
 from dataclasses import dataclass
 from typing import Any
 
+from .clock import display_time
+from .phrases import ROLE_LABELS, dropped_note, model_label, saved_state, tokens_text
 from .text import plural, preview
-from .transcript import (
-    ROLE_LABELS,
-    display_time,
-    dropped_note,
-    markdown_inline,
-    tokens_text,
-)
+from .transcript import markdown_inline
 
 NEWEST = 3
 PREVIEW_CHARS = 120
@@ -53,7 +49,7 @@ def summarize(session: Any, newest: int = NEWEST) -> Summary:
         summary = Summary(
             name=session.name,
             session_id=session.id,
-            model=config.provider + (f"/{config.model}" if config.model else ""),
+            model=model_label(config.provider, config.model),
             counts=", ".join(
                 (
                     plural(count, "message"),
@@ -62,7 +58,7 @@ def summarize(session: Any, newest: int = NEWEST) -> Summary:
                 )
             ),
             tokens=tokens_text(session.usage),
-            state=_saved_state(session),
+            state=saved_state(session),
             dropped=dropped_note(session.dropped),
             newest=tuple(
                 Preview(m.role, m.created_at, preview(m.content, PREVIEW_CHARS), m.status)
@@ -70,12 +66,6 @@ def summarize(session: Any, newest: int = NEWEST) -> Summary:
             ),
         )
     return summary
-
-
-def _saved_state(session: Any) -> str:
-    if session.dirty:
-        return "unsaved changes" if session.generation else "not saved"
-    return f"saved (generation {session.generation})" if session.generation else "empty"
 
 
 def _label(preview: Preview) -> str:
