@@ -20,8 +20,9 @@ from typing import Any
 from .core.clock import utc_now
 from .core.errors import JidoError, shorten
 from .core.ids import is_device_name
+from .core.page import take_page
 from .core.paths import display_path
-from .core.transcript import message_cells, snapshot, transcript_document, transcript_markdown
+from .core.transcript import message_cells, transcript_document, transcript_markdown
 
 FORMATS: dict[str, str] = {"md": ".md", "ipynb": ".ipynb", "json": ".json"}
 DEFAULT_FORMAT = "md"
@@ -53,7 +54,9 @@ def render(session: Any, fmt: str) -> bytes:
     # A lone surrogate (possible in text decoded from a model's JSON) has no UTF-8 form: in
     # JSON it is written as its \\u escape, which reads back the same; in Markdown as "?".
     if fmt == "md":
-        return transcript_markdown(snapshot(session), exported_at).encode("utf-8", "replace")
+        return transcript_markdown(take_page(session, 0, None), exported_at).encode(
+            "utf-8", "replace"
+        )
     if fmt == "json":
         text = json.dumps(transcript_document(session, exported_at), indent=2, ensure_ascii=False)
         return (text + "\n").encode("utf-8", "backslashreplace")
@@ -65,7 +68,7 @@ def render(session: Any, fmt: str) -> bytes:
 def _notebook(session: Any, exported_at: str) -> str:
     import nbformat  # lazy: only exports to a notebook need it
 
-    snap = snapshot(session)
+    snap = take_page(session, 0, None)
     notebook = nbformat.v4.new_notebook()
     notebook.metadata["title"] = snap.name
     notebook.metadata["jido_magics"] = {

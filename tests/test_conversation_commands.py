@@ -16,7 +16,7 @@ from magic_helpers import run
 from markdown_it import MarkdownIt
 
 from jido_magics.core import Session
-from jido_magics.core.transcript import PAGE_SIZE
+from jido_magics.core.page import PAGE_SIZE
 from jido_magics.export import ExportError, write_new_file
 
 

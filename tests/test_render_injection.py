@@ -216,6 +216,7 @@ def test_notebook_markdown_outputs_are_inert_with_raw_html_on() -> None:
     from markdown_it import MarkdownIt
 
     from jido_magics.core import Session, transcript
+    from jido_magics.core.page import take_page
     from jido_magics.core.safe_markdown import neutralize_markdown
 
     notebook = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
@@ -228,5 +229,5 @@ def test_notebook_markdown_outputs_are_inert_with_raw_html_on() -> None:
         call = session.add_tool_call(payload[:40], {payload: payload}, reply.id)
         session.update_tool_call(call, "completed", payload)
     assert_inert(notebook.render(session._repr_markdown_()))
-    document = transcript.transcript_markdown(transcript.snapshot(session))
+    document = transcript.transcript_markdown(take_page(session, 0, None))
     assert_inert(notebook.render(document))

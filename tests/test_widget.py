@@ -11,15 +11,15 @@ import pytest
 from IPython.utils.capture import capture_output
 from magic_helpers import run
 
+from jido_magics.core.page import take_page
+from jido_magics.core.session import Session
 from jido_magics.interface.extension import extension_for
 from jido_magics.ui.render import (
-    PageSnapshot,
     RenderCache,
     count_messages,
     is_safe_url,
     render_markdown,
     render_page,
-    take_snapshot,
 )
 from jido_magics.ui.throttle import Throttle
 
@@ -262,10 +262,9 @@ def test_snapshot_copies_only_the_page() -> None:
 
     session = Session("s")
     fill(session, 300)
-    snapshot = take_snapshot(session, None, 50)
-    assert (snapshot.offset, snapshot.total, len(snapshot.messages)) == (250, 300, 50)
-    assert take_snapshot(session, 10_000, 50).offset == 250  # clamped to the history
-    assert take_snapshot(session, 0, 50).messages[0].content == "message 0"
+    page = take_page(session, None, 50)
+    assert (page.offset, page.total, len(page.entries)) == (250, 300, 50)
+    assert take_page(session, 0, 50).messages[0].content == "message 0"
 
 
 def test_reasoning_and_tool_calls_fold_under_their_message(shell, registry) -> None:
@@ -375,12 +374,12 @@ def test_render_cache_reuses_message_bodies() -> None:
     session = Session("s")
     fill(session, 60)
     cache = RenderCache(max_entries=100)
-    first = render_page(take_snapshot(session, None), cache)
+    first = render_page(take_page(session, None), cache)
     assert len(cache) == 50
-    assert render_page(take_snapshot(session, None), cache) == first
+    assert render_page(take_page(session, None), cache) == first
     session.append_text(session.messages[-1], " more")  # changed text misses the cache
-    assert "message 59 more" in render_page(take_snapshot(session, None), cache)
-    assert count_messages(render_page(PageSnapshot((), 0, 0))) == 0
+    assert "message 59 more" in render_page(take_page(session, None), cache)
+    assert count_messages(render_page(take_page(Session("empty")))) == 0
 
 
 # -- throttle -----------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import re
 import traceback
 from types import TracebackType
 
-from ..core.transcript import code_block
+from ..core.safe_markdown import code_block
 
 #: Added to the user's text by ``--code`` (kept in the session: it is what was sent).
 CODE_ONLY = "[Reply with code only: Python in one fenced code block, no explanation.]"

@@ -13,6 +13,8 @@ from .records import Usage
 from .text import plural, usd
 
 ROLE_LABELS = {"system": "System", "user": "User", "assistant": "Assistant", "tool": "Tool"}
+#: The summary of a reply replaced by ``%session retry`` (folded wherever it is shown).
+SUPERSEDED_LABEL = "Superseded reply (replaced by retry)"
 
 
 def model_label(provider: str, model: str | None) -> str:

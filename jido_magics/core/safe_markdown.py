@@ -65,6 +65,30 @@ def neutralize_markdown(text: str) -> str:
     return "\n".join(out)
 
 
+# The marks that can start inline Markdown or HTML mid-line (CommonMark lets any ASCII
+# punctuation be backslash-escaped; escaping only these keeps the source readable).
+_INLINE_SPECIAL = frozenset("\\`*_[]<>!|~&#$")
+
+
+def markdown_inline(text: str) -> str:
+    """``text`` as literal inline Markdown (not at a line start): its special marks are
+    backslash-escaped and line breaks become spaces."""
+    flat = " ".join(text.split())
+    return "".join("\\" + c if c in _INLINE_SPECIAL else c for c in flat)
+
+
+def code_block(text: str, info: str = "text") -> str:
+    """``text`` in a fence longer than any backtick run inside it, so it stays verbatim."""
+    fence = code_fence(text)
+    return f"{fence}{info}\n{text}\n{fence}"
+
+
+def folded(summary: str, body: str) -> str:
+    """A ``<details>`` block; ``summary`` is plain text (escaped here), ``body`` Markdown.
+    The blank lines let Markdown inside the block render."""
+    return f"<details><summary>{html.escape(summary)}</summary>\n\n{body}\n\n</details>"
+
+
 def code_fence(body: str) -> str:
     """A backtick fence longer than any backtick run in ``body``, so ``body`` stays verbatim."""
     longest = max((len(m.group()) for m in _BACKTICK_RUN.finditer(body)), default=0)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any, TypeVar, overload
 
 from .clock import utc_now
 from .errors import JidoError, SessionBusy
 from .ids import check_session_id, new_id
+from .page import PAGE_SIZE, Page, take_page
 from .records import (
     MESSAGE_STATUSES,
     ROLES,
@@ -77,33 +77,6 @@ class ListView(Sequence[T]):
 
     def __repr__(self) -> str:
         return f"ListView({self._items!r})"
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    """``messages[offset:offset+limit]`` counted from the oldest, in chronological order.
-
-    ``has_more`` is true when newer messages follow this page; ``has_older`` when older ones
-    precede it.
-    """
-
-    messages: list[Message]
-    offset: int
-    limit: int
-    total: int
-
-    @property
-    def has_more(self) -> bool:
-        return self.offset + len(self.messages) < self.total
-
-    @property
-    def has_older(self) -> bool:
-        return self.offset > 0
-
-    @property
-    def number(self) -> int:
-        """1-based page number when pages are ``limit`` long from the oldest message."""
-        return self.offset // self.limit + 1 if self.limit else 1
 
 
 class Session:
@@ -230,16 +203,13 @@ class Session:
         """True when the session changed since it was last saved or loaded."""
         return self.revision != self.saved_revision
 
-    def page(self, offset: int = 0, limit: int = 50) -> Page:
-        """Messages ``[offset, offset+limit)`` from the oldest; copies at most ``limit`` items."""
-        if offset < 0 or limit < 1:
-            raise JidoError("A page needs offset >= 0 and limit >= 1.")
-        with self._lock:
-            return Page(self._messages[offset : offset + limit], offset, limit, len(self._messages))
+    def page(self, offset: int = 0, limit: int = PAGE_SIZE) -> Page:
+        """Messages ``[offset, offset+limit)`` from the oldest with their reasoning steps and
+        tool calls, copied (see :func:`.page.take_page`); copies at most one page."""
+        return take_page(self, offset, limit)
 
-    def newest_page(self, limit: int = 50) -> Page:
-        with self._lock:
-            return self.page(max(0, len(self._messages) - limit), limit)
+    def newest_page(self, limit: int = PAGE_SIZE) -> Page:
+        return take_page(self, None, limit)
 
     def find_message(self, message_id: str) -> Message | None:
         with self._lock:

@@ -13,8 +13,8 @@ from typing import Any
 
 from .clock import display_time
 from .phrases import ROLE_LABELS, dropped_note, model_label, saved_state, tokens_text
+from .safe_markdown import markdown_inline
 from .text import plural, preview
-from .transcript import markdown_inline
 
 NEWEST = 3
 PREVIEW_CHARS = 120

@@ -21,8 +21,8 @@ from IPython.display import display
 from ..agents.events import Event, ReasoningDelta, TextDelta, ToolResult
 from ..core.controls import visible_controls
 from ..core.errors import shorten
-from ..core.safe_markdown import neutralize_markdown
-from ..core.transcript import code_block, folded, tool_call_markdown
+from ..core.safe_markdown import code_block, folded, neutralize_markdown
+from ..core.transcript import tool_call_markdown
 
 
 class StreamPrinter:

@@ -18,13 +18,12 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable, Sequence
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from ..core.phrases import SUPERSEDED_LABEL
 from ..core.safe_markdown import is_safe_url
 from ..core.text import plural
-from ..core.transcript import PAGE_SIZE, SUPERSEDED_LABEL, group_by_message
 from .highlight import CODE_CSS, highlight_code
 from .toolbar import TOOLBAR_CSS
 
@@ -32,8 +31,8 @@ if TYPE_CHECKING:
     from markdown_it import MarkdownIt
     from markdown_it.token import Token
 
+    from ..core.page import Page
     from ..core.records import Message, ReasoningStep, ToolCall
-    from ..core.session import Session
 
 #: Attributes markdown-it emits that carry no behaviour; all others are dropped.
 SAFE_ATTRIBUTES = frozenset({"href", "src", "alt", "title", "class", "start", "style"})
@@ -147,92 +146,28 @@ class RenderCache:
 # -- a page --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PageSnapshot:
-    """What one page shows, read from a session under its lock (at most one page copied).
-
-    ``reasoning`` and ``tool_calls`` map a message id on this page to the entries attached to
-    it; ``unattached_*`` are entries without a message, shown after the newest message.
-    """
-
-    messages: tuple[Message, ...]
-    offset: int
-    total: int
-    dropped_messages: int = 0
-    reasoning: dict[str, list[ReasoningStep]] = field(default_factory=dict)
-    tool_calls: dict[str, list[ToolCall]] = field(default_factory=dict)
-    unattached_reasoning: tuple[ReasoningStep, ...] = ()
-    unattached_tool_calls: tuple[ToolCall, ...] = ()
-
-    @property
-    def is_newest(self) -> bool:
-        return self.offset + len(self.messages) >= self.total
-
-    @property
-    def is_oldest(self) -> bool:
-        return self.offset == 0
-
-
-def newest_offset(total: int, limit: int = PAGE_SIZE) -> int:
-    return max(0, total - limit)
-
-
-def take_snapshot(session: Session, offset: int | None, limit: int = PAGE_SIZE) -> PageSnapshot:
-    """The page at ``offset`` (``None``: the newest), clamped to the history.
-
-    Cost is bounded by the page and the caps on reasoning steps and tool calls, never by the
-    message history.
-    """
-    with session.lock:
-        total = len(session.messages)
-        newest = newest_offset(total, limit)
-        start = newest if offset is None else min(max(0, offset), newest)
-        page = session.page(start, limit)
-        ids = {m.id for m in page.messages}
-        reasoning, other_steps = group_by_message(session.reasoning_steps, ids)
-        calls, other_calls = group_by_message(session.tool_calls, ids)
-        # Entries of no message show after the newest one; those of other pages are theirs.
-        is_newest = start + len(page.messages) >= total
-        loose_steps = [s for s in other_steps if s.message_id is None] if is_newest else []
-        loose_calls = [c for c in other_calls if c.message_id is None] if is_newest else []
-        return PageSnapshot(
-            tuple(page.messages),
-            start,
-            total,
-            session.dropped.get("messages", 0),
-            reasoning,
-            calls,
-            tuple(loose_steps),
-            tuple(loose_calls),
-        )
-
-
-def render_page(snapshot: PageSnapshot, cache: RenderCache | None = None) -> str:
+def render_page(page: Page, cache: RenderCache | None = None) -> str:
     """One page as HTML: the dropped notice on the oldest page, then each message with its
     role header, folded reasoning, body and folded tool calls, oldest first."""
     parts = [STYLE, '<div class="jido-scroll"><div class="jido-conv">']
-    if snapshot.dropped_messages and snapshot.is_oldest:
-        dropped = plural(snapshot.dropped_messages, "earlier message")
+    if page.dropped.get("messages") and not page.has_older:
+        dropped = plural(page.dropped["messages"], "earlier message")
         parts.append(
             f'<div class="jido-notice">{dropped} dropped '
             "(the session keeps its newest messages up to the cap).</div>"
         )
-    if not snapshot.messages:
+    if not page.entries:
         parts.append('<div class="jido-empty">No messages yet: type below and press Send.</div>')
-    for number, message in enumerate(snapshot.messages, snapshot.offset + 1):
+    for entry in page.entries:
         parts.append(
             render_message(
-                message,
-                snapshot.reasoning.get(message.id, ()),
-                snapshot.tool_calls.get(message.id, ()),
-                cache,
-                number,
+                entry.message, entry.reasoning_steps, entry.tool_calls, cache, entry.number
             )
         )
-    if snapshot.unattached_reasoning:
-        parts.append(render_reasoning(snapshot.unattached_reasoning, cache))
-    if snapshot.unattached_tool_calls:
-        parts.append(render_tool_calls(snapshot.unattached_tool_calls))
+    if page.unattached_reasoning:
+        parts.append(render_reasoning(page.unattached_reasoning, cache))
+    if page.unattached_tool_calls:
+        parts.append(render_tool_calls(page.unattached_tool_calls))
     parts.append("</div></div>")
     return "".join(parts)
 

@@ -23,6 +23,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from ..core.errors import JidoError, shorten
+from ..core.page import PAGE_SIZE, Page, newest_offset, take_page
 from ..core.phrases import fork_note, model_label, saved_state, tokens_text
 from ..core.registry import (
     EVENT_ADDED,
@@ -45,14 +46,7 @@ from ..core.session import (
 from .actions import ConversationActions
 from .model_picker import ModelPicker
 from .prewarm import Prewarmer
-from .render import (
-    PAGE_SIZE,
-    RenderCache,
-    newest_offset,
-    render_empty,
-    render_page,
-    take_snapshot,
-)
+from .render import RenderCache, render_empty, render_page
 from .throttle import Scheduler, Throttle, thread_timer
 from .toolbar import sync_session_row
 
@@ -374,7 +368,7 @@ class SessionView(ConversationActions):
 
     def _warm(self, session: Session) -> None:
         if not self._closed:
-            render_page(take_snapshot(session, None, self._page_size), self._cache)
+            render_page(take_page(session, None, self._page_size), self._cache)
 
     def _render_now(self) -> None:
         self._stream.ran()
@@ -393,12 +387,12 @@ class SessionView(ConversationActions):
             page_html, label, start, total = render_empty(NO_SESSION_TEXT), "", 0, 0
             has_older = has_newer = False
         else:
-            snapshot = take_snapshot(session, offset, self._page_size)
-            page_html = render_page(snapshot, self._cache)
-            start, total = snapshot.offset, snapshot.total
-            shown = len(snapshot.messages)
+            page = self._take_page(session, offset)
+            page_html = render_page(page, self._cache)
+            start, total = page.offset, page.total
+            shown = len(page.entries)
             label = f"messages {start + 1}–{start + shown} of {total}" if shown else "no messages"
-            has_older, has_newer = not snapshot.is_oldest, not snapshot.is_newest
+            has_older, has_newer = page.has_older, page.has_more
         status_html = self._status_html(session)
         with self._lock:
             if ticket < self._assigned or self._closed:
@@ -410,6 +404,15 @@ class SessionView(ConversationActions):
             self.older_button.disabled = not has_older
             self.newer_button.disabled = not has_newer
             self.status.value = status_html
+
+    def _take_page(self, session: Session, offset: int | None) -> Page:
+        """The page at ``offset`` (``None``: the newest), clamped to the history, which may
+        have shrunk (undo) since the offset was chosen."""
+        with session.lock:
+            newest = newest_offset(len(session.messages), self._page_size)
+            return take_page(
+                session, None if offset is None else min(offset, newest), self._page_size
+            )
 
     def _render_status(self) -> None:
         status_html = self._status_html(self._session)

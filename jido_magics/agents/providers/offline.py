@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from ...core.records import SessionConfig
+from ...core.safe_markdown import code_block
 from ...core.text import clip, one_line, plural
-from ...core.transcript import code_block
 from ..context import estimate_tokens
 from ..events import Done, ProviderEvent, TextDelta, ToolCallRequest, UsageEvent
 from ..prompts import CODE_ONLY, wants_code_only

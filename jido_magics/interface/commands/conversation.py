@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ...core.errors import JidoError
 from ...core.paths import display_path
-from ...core.phrases import fork_note
+from ...core.show import ConversationPage, conversation_page, page_of_message
 from ...core.text import plural
-from ...core.transcript import ConversationPage, conversation_page, page_of_message
 from ...persistence.location import notebook_path
 from ..parsing import CommandParser
 from .command import Command
@@ -33,11 +31,8 @@ def _run_show(ext: Extension, args: argparse.Namespace) -> ConversationPage:
         if args.page is not None:
             raise JidoError("%session show: give --page or --at, not both.")
         number = page_of_message(session, args.at)
-    page = conversation_page(session, number)
-    if session.parent is not None and session.parent.name is None:  # a resumed fork
-        names = {s.id: s.name for s in ext.registry.sessions}
-        page = replace(page, snapshot=replace(page.snapshot, fork=fork_note(session, names)))
-    return page
+    names = {s.id: s.name for s in ext.registry.sessions}  # for the note of a resumed fork
+    return conversation_page(session, number, names)
 
 
 def _configure_export(parser: CommandParser) -> None:
