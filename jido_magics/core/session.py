@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, TypeVar, overload
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from .clock import utc_now
 from .errors import JidoError, SessionBusy
 from .ids import check_session_id, new_id
+from .list_view import ListView
 from .page import PAGE_SIZE, Page, take_page
 from .records import (
     MESSAGE_STATUSES,
@@ -26,8 +27,6 @@ from .records import (
     Usage,
 )
 
-T = TypeVar("T")
-
 #: Called after every change as ``listener(session, kind)``; kinds are the ``CHANGE_*`` names.
 SessionListener = Callable[["Session", str], None]
 
@@ -41,42 +40,6 @@ CHANGE_USAGE = "usage"
 CHANGE_EXCHANGE = "exchange"  # a user message and its reply are complete
 CHANGE_ANSWERING = "answering"  # a reply started or stopped streaming in
 CHANGE_SAVED = "saved"
-
-
-class ListView(Sequence[T]):
-    """A read-only, live view of a list, so callers cannot bypass the caps."""
-
-    __slots__ = ("_items",)
-
-    def __init__(self, items: list[T]) -> None:
-        self._items = items
-
-    @overload
-    def __getitem__(self, index: int) -> T: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[T]: ...
-
-    def __getitem__(self, index: int | slice) -> T | list[T]:
-        return self._items[index]
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def __iter__(self) -> Iterator[T]:
-        return iter(self._items)
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, ListView):
-            return self._items == other._items
-        if isinstance(other, (list, tuple)):
-            return self._items == list(other)
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"ListView({self._items!r})"
 
 
 class Session:

@@ -25,6 +25,7 @@ from ..core.registry import (
     RegistryEvent,
 )
 from ..core.session import CHANGE_CONFIG, Session
+from .parts import add_classes, button
 
 #: ``act(action)``: run a user action, showing its error as one line (the view's status line).
 Act = Callable[[Callable[[], Any]], Any]
@@ -48,23 +49,21 @@ class ModelPicker:
             description="Model",
             layout=widgets.Layout(width="28em"),
         )
-        self.apply_button = widgets.Button(
-            description="Apply",
-            icon="check",
-            tooltip="Use this provider and model for the active session",
-            layout=widgets.Layout(width="auto"),
+        self.apply_button = button(
+            "Apply", "check", "Use this provider and model for the active session"
         )
         self.widget = widgets.HBox(
             [self.provider, self.model, self.apply_button],
             layout=widgets.Layout(flex_flow="row wrap", align_items="center"),
         )
-        for part, name in (
-            (self.widget, "jido-model-picker"),
-            (self.provider, "jido-provider"),
-            (self.model, "jido-model"),
-            (self.apply_button, "jido-apply-model"),
-        ):
-            part.add_class(name)
+        add_classes(
+            (
+                (self.widget, "jido-model-picker"),
+                (self.provider, "jido-provider"),
+                (self.model, "jido-model"),
+                (self.apply_button, "jido-apply-model"),
+            )
+        )
         self.provider.observe(lambda _: self._suggest(), names="value")
         self.model.observe(lambda _: self._suggest(), names="value")
         self.apply_button.on_click(lambda _: self.apply())

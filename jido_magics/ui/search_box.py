@@ -12,6 +12,7 @@ import ipywidgets as widgets
 from ..core.errors import JidoError, shorten
 from ..core.search import Hit
 from ..core.session import Session
+from .parts import add_classes
 
 #: ``search(text) -> hits``: the hits of a query as typed, newest first.
 Searcher = Callable[[str], "list[Hit]"]
@@ -38,14 +39,15 @@ class SearchBox:
             [widgets.HBox([self.query, self.button]), self.results, self.note],
             layout=widgets.Layout(width="100%"),
         )
-        for part, name in (
-            (self.widget, "jido-search"),
-            (self.query, "jido-search-query"),
-            (self.button, "jido-search-button"),
-            (self.results, "jido-search-results"),
-            (self.note, "jido-search-note"),
-        ):
-            part.add_class(name)
+        add_classes(
+            (
+                (self.widget, "jido-search"),
+                (self.query, "jido-search-query"),
+                (self.button, "jido-search-button"),
+                (self.results, "jido-search-results"),
+                (self.note, "jido-search-note"),
+            )
+        )
         self.button.on_click(lambda _: self.search())
         self.query.continuous_update = False
         self.query.observe(lambda change: self.search(), names="value")

@@ -13,7 +13,6 @@ once; streaming deltas go through a :class:`~.throttle.Throttle` (at most one re
 
 from __future__ import annotations
 
-import html
 import logging
 import threading
 import time
@@ -24,7 +23,6 @@ import ipywidgets as widgets
 
 from ..core.errors import JidoError, shorten
 from ..core.page import PAGE_SIZE, Page, newest_offset, take_page
-from ..core.phrases import fork_note, model_label, saved_state, tokens_text
 from ..core.registry import (
     EVENT_ADDED,
     EVENT_CLOSED,
@@ -43,36 +41,21 @@ from ..core.session import (
     CHANGE_USAGE,
     Session,
 )
-from .actions import ConversationActions
+from .actions import NO_SESSION_TEXT, ConversationActions, Sender, send_with_agents
 from .model_picker import ModelPicker
+from .parts import add_classes, button, close_tree
 from .prewarm import Prewarmer
 from .render import RenderCache, render_empty, render_page
+from .status_line import status_html
 from .throttle import Scheduler, Throttle, thread_timer
 from .toolbar import sync_session_row
 
 logger = logging.getLogger("jido_magics")
 
-NO_SESSION_TEXT = "No session is open: click New or run %session new NAME."
 SAVE_UNAVAILABLE = "Saving is not available in this kernel."
 
-#: ``send(session, text, namespace, on_event)``: send a user message and stream the reply.
-Sender = Callable[[Session, str, "dict[str, Any] | None", Callable[[Any], None]], Any]
 #: ``save(session)``: save one session now; returns what the status note says about it.
 Saver = Callable[[Session], str]
-
-
-def send_with_agents(
-    session: Session,
-    text: str,
-    namespace: dict[str, Any] | None,
-    on_event: Callable[[Any], None],
-) -> Any:
-    """The default sender: :func:`jido_magics.agents.exchange.send_message`."""
-    try:
-        from ..agents.exchange import send_message
-    except ImportError as exc:
-        raise JidoError("Sending from the widget is not available in this version.") from exc
-    return send_message(session, text, namespace=namespace, on_event=on_event)
 
 
 class SessionView(ConversationActions):
@@ -124,14 +107,6 @@ class SessionView(ConversationActions):
             options=[], tooltip="Switch session", layout=widgets.Layout(display="none")
         )
 
-        def button(description: str, icon: str, tooltip: str = "") -> widgets.Button:
-            return widgets.Button(
-                description=description,
-                icon=icon,
-                tooltip=tooltip,
-                layout=widgets.Layout(width="auto"),
-            )
-
         self.new_button = button("New", "plus", "New session")
         self.save_button = button("Save", "save", "Save now")
         self.close_button = button("Close", "times", "Save and close the active session")
@@ -149,7 +124,7 @@ class SessionView(ConversationActions):
         )
         self.status = widgets.HTML()
         self.picker = ModelPicker(registry, self._act)  # the active session's provider/model
-        self.action_row = self._make_action_row(button)
+        self.action_row = self._make_action_row()
         self.widget = widgets.VBox(
             [
                 widgets.HBox([self.tabs, self.menu, self.actions]).add_class("jido-toolbar"),
@@ -165,23 +140,23 @@ class SessionView(ConversationActions):
             ],
             layout=widgets.Layout(width="100%"),
         )
-        # Stable class names: the browser test and user CSS find the parts by them.
-        for part, name in (
-            (self.widget, "jido-view"),
-            (self.tabs, "jido-tabs"),
-            (self.menu, "jido-menu"),
-            (self.new_button, "jido-new"),
-            (self.save_button, "jido-save"),
-            (self.close_button, "jido-close"),
-            (self.actions, "jido-actions"),
-            (self.older_button, "jido-older"),
-            (self.newer_button, "jido-newer"),
-            (self.conversation, "jido-conversation"),
-            (self.input, "jido-input"),
-            (self.send_button, "jido-send"),
-            (self.status, "jido-status"),
-        ):
-            part.add_class(name)
+        add_classes(
+            (
+                (self.widget, "jido-view"),
+                (self.tabs, "jido-tabs"),
+                (self.menu, "jido-menu"),
+                (self.new_button, "jido-new"),
+                (self.save_button, "jido-save"),
+                (self.close_button, "jido-close"),
+                (self.actions, "jido-actions"),
+                (self.older_button, "jido-older"),
+                (self.newer_button, "jido-newer"),
+                (self.conversation, "jido-conversation"),
+                (self.input, "jido-input"),
+                (self.send_button, "jido-send"),
+                (self.status, "jido-status"),
+            )
+        )
 
         self.tabs.observe(self._on_tab_change, names="value")
         self.menu.observe(self._on_tab_change, names="value")
@@ -269,32 +244,6 @@ class SessionView(ConversationActions):
     def close_session(self) -> Session | None:
         return self._act(lambda: self._registry.close(self._registry.require_active().id))
 
-    def send(self, text: str | None = None) -> Any:
-        """Send ``text`` (default: the message box) to the active session; the reply streams
-        into the page. The box is emptied, and refilled if nothing was sent."""
-        text = self.input.value if text is None else text
-        if not text.strip():
-            self._set_error("Type a message first.")
-            return None
-        session = self._registry.active
-        if session is None:
-            self._set_error(NO_SESSION_TEXT)
-            return None
-        before = len(session.messages) + session.dropped.get("messages", 0)
-        self.input.value = ""
-        self.send_button.disabled = True
-        self._offset = None
-        try:
-            return self._act(
-                lambda: self._send(session, text, self._namespace, self._on_agent_event)
-            )
-        finally:
-            self.send_button.disabled = False
-            if len(session.messages) + session.dropped.get("messages", 0) == before:
-                self.input.value = text  # nothing reached the session: keep what was typed
-            self._stream.cancel()
-            self._render_now()
-
     def close(self) -> None:
         """Stop observing the registry and close every widget (idempotent)."""
         with self._lock:  # a render in another thread assigns under this lock
@@ -307,7 +256,7 @@ class SessionView(ConversationActions):
         if self._warmer is not None:
             self._warmer.stop()
         with self._lock:
-            _close_tree(self.widget)
+            close_tree(self.widget)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)
@@ -421,43 +370,7 @@ class SessionView(ConversationActions):
                 self.status.value = status_html
 
     def _status_html(self, session: Session | None) -> str:
-        escape = html.escape
-        parts: list[str] = []
-        if session is None:
-            parts.append("no session")
-        else:
-            with session.lock:
-                config, caps = session.config, session.caps
-                counts = (
-                    len(session.messages),
-                    len(session.reasoning_steps),
-                    len(session.tool_calls),
-                )
-                dropped = session.dropped.get("messages", 0)
-                tokens = tokens_text(session.usage)
-                saved = saved_state(session)
-            model = model_label(config.provider, config.model)
-            messages = f"{counts[0]}/{caps.max_messages} messages"
-            if dropped:
-                messages += f" ({dropped} dropped)"
-            parts += [
-                model,
-                messages,
-                f"{counts[1]}/{caps.max_reasoning_steps} reasoning",
-                f"{counts[2]}/{caps.max_tool_calls} tool calls",
-                tokens,
-                saved,
-            ]
-            note = fork_note(session, {s.id: s.name for s in self._registry.sessions})
-            if note:
-                parts.append(note)
-        line = escape(" · ".join(parts))
-        if self._note:
-            line += f" · {escape(self._note)}"
-        if self._last_error:
-            error = escape(self._last_error)
-            line += f' · <span class="jido-error-text" style="color:#c62828">Error: {error}</span>'
-        return f'<span class="jido-status-line">{line}</span>'
+        return status_html(session, self._registry.sessions, self._note, self._last_error)
 
     # -- widgets → registry ----------------------------------------------------------------
 
@@ -465,14 +378,6 @@ class SessionView(ConversationActions):
         if getattr(self._local, "syncing", False) or change["new"] is None:
             return
         self._act(lambda: self._registry.switch(change["new"]))
-
-    def _on_agent_event(self, event: Any) -> None:
-        """Streaming events from the agent: the registry already reports the text; only an
-        error needs showing here."""
-        from ..agents.events import ErrorEvent
-
-        if isinstance(event, ErrorEvent):
-            self._set_error(event.message)
 
     def _act(self, action: Callable[[], Any]) -> Any:
         """Run a user action; its error goes to the status line, never a traceback."""
@@ -493,14 +398,3 @@ class SessionView(ConversationActions):
     def _set_error(self, message: str) -> None:
         self._last_error = shorten(" ".join(message.split()), 200)
         self._render_status()
-
-
-def _close_tree(widget: widgets.Widget) -> None:
-    """Close ``widget``, its children and their layout and style models, so an unloaded
-    extension leaves no widget behind in the kernel."""
-    for child in getattr(widget, "children", ()):
-        _close_tree(child)
-    for part in (getattr(widget, "layout", None), getattr(widget, "style", None)):
-        if isinstance(part, widgets.Widget):
-            part.close()
-    widget.close()
