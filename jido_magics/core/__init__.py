@@ -14,11 +14,12 @@ from .errors import (
     SessionNotFound,
 )
 from .ids import check_session_id, is_valid_session_id, new_id
+from .names import check_name
 from .page import Page
 from .records import Caps, Message, Parent, ReasoningStep, SessionConfig, ToolCall, Usage
 from .registry import Registry, RegistryEvent
 from .session import Session
-from .targets import check_name, resolve_target
+from .targets import resolve_target
 
 __all__ = [
     "AmbiguousTarget",

@@ -17,9 +17,10 @@ from .errors import (
     shorten,
 )
 from .ids import new_id
+from .names import MAX_NAME_LENGTH, check_name, check_new_name
 from .records import Caps, Parent, SessionConfig
 from .session import Session
-from .targets import MAX_NAME_LENGTH, check_name, check_new_name, resolve_target
+from .targets import resolve_target
 
 logger = logging.getLogger("jido_magics")
 

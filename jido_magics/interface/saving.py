@@ -17,9 +17,9 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from ..core.errors import shorten
+from ..core.names import MAX_NAME_LENGTH
 from ..core.paths import display_path
 from ..core.records import Parent
-from ..core.targets import MAX_NAME_LENGTH
 from ..persistence.errors import Conflict, PersistenceError
 
 if TYPE_CHECKING:

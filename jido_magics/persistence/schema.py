@@ -11,6 +11,7 @@ from typing import Any
 from ..core.clock import UTC_TIMESTAMP, is_utc_timestamp
 from ..core.errors import InvalidConfig, InvalidName
 from ..core.ids import is_valid_session_id
+from ..core.names import check_name
 from ..core.records import (
     MAX_COUNT,
     MESSAGE_STATUSES,
@@ -25,7 +26,6 @@ from ..core.records import (
     Usage,
 )
 from ..core.session import Session
-from ..core.targets import check_name
 
 #: The keys of a version 1 payload; version 2 may add ``parent``.
 PAYLOAD_KEYS = frozenset(

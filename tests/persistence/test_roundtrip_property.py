@@ -17,8 +17,8 @@ from test_persistence import state_of
 
 from jido_magics.core import Caps, Session, SessionConfig, Usage
 from jido_magics.core.errors import InvalidName, JidoError
+from jido_magics.core.names import check_name
 from jido_magics.core.records import MESSAGE_STATUSES, ROLES, TOOL_CALL_STATUSES, Parent
-from jido_magics.core.targets import check_name
 from jido_magics.persistence import KeyRing, SessionStore
 
 SETTINGS = settings(

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from ...agents.exchange import retry_reply
 from ...core.branching import fork, undo_last_exchange
 from ...core.errors import shorten
-from ...core.targets import check_new_name
+from ...core.names import check_new_name
 from ...core.text import plural
 from ..chat import stream_reply
 from ..parsing import CommandParser, CommandUsageError
