@@ -81,12 +81,7 @@ def supersede_last_reply(session: Session) -> Message:
     """Mark every reply after the newest user message (assistant and tool messages)
     ``superseded``, so a new reply can be asked for; returns that user message."""
     with session.lock:
-        index = last_user_index(session)
-        if index is None:
-            raise NothingToChange(
-                f"Nothing to retry: session '{shorten(session.name, 40)}' has no message of "
-                "yours (send one with %chat)."
-            )
+        index = _newest_user_index(session, "retry", " (send one with %chat)")
         replies = [m for m in session.messages[index + 1 :] if m.status != "superseded"]
         for reply in replies:
             session.finish_message(reply, "superseded")
@@ -99,9 +94,16 @@ def undo_last_exchange(session: Session) -> list[Message]:
     (:class:`~.errors.SessionBusy`) while a reply streams in."""
     with session.lock:  # begin_answer takes it too: no reply can start meanwhile
         session.refuse_while_answering()
-        index = last_user_index(session)
-        if index is None:
-            raise NothingToChange(
-                f"Nothing to undo: session '{shorten(session.name, 40)}' has no message of yours."
-            )
-        return session.remove_from(index)
+        return session.remove_from(_newest_user_index(session, "undo"))
+
+
+def _newest_user_index(session: Session, action: str, hint: str = "") -> int:
+    """:func:`last_user_index`, or :class:`NothingToChange` saying there is nothing to
+    ``action``."""
+    index = last_user_index(session)
+    if index is None:
+        raise NothingToChange(
+            f"Nothing to {action}: session '{shorten(session.name, 40)}' has no message of "
+            f"yours{hint}."
+        )
+    return index

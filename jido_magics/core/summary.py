@@ -12,20 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from .clock import display_time
+from .page import take_page
 from .phrases import ROLE_LABELS, dropped_note, model_label, saved_state, tokens_text
+from .records import Message
 from .safe_markdown import markdown_inline
 from .text import plural, preview
 
 NEWEST = 3
 PREVIEW_CHARS = 120
-
-
-@dataclass(frozen=True)
-class Preview:
-    role: str
-    created_at: str
-    text: str
-    status: str
 
 
 @dataclass(frozen=True)
@@ -37,15 +31,15 @@ class Summary:
     tokens: str
     state: str
     dropped: str
-    newest: tuple[Preview, ...]
+    #: The newest messages (copies), oldest first.
+    newest: tuple[Message, ...]
 
 
 def summarize(session: Any, newest: int = NEWEST) -> Summary:
-    """Read what the summary shows, consistently, under the session's lock."""
+    """Read what the summary shows, consistently, under the session's lock (``newest`` >= 1)."""
     with session.lock:
         config = session.config
         count = len(session.messages)
-        messages = session.messages[max(0, count - newest) :]
         summary = Summary(
             name=session.name,
             session_id=session.id,
@@ -60,17 +54,18 @@ def summarize(session: Any, newest: int = NEWEST) -> Summary:
             tokens=tokens_text(session.usage),
             state=saved_state(session),
             dropped=dropped_note(session.dropped),
-            newest=tuple(
-                Preview(m.role, m.created_at, preview(m.content, PREVIEW_CHARS), m.status)
-                for m in messages
-            ),
+            newest=take_page(session, None, newest).messages,
         )
     return summary
 
 
-def _label(preview: Preview) -> str:
-    label = ROLE_LABELS.get(preview.role, preview.role)
-    return label if preview.status == "complete" else f"{label}, {preview.status}"
+def _label(message: Message) -> str:
+    label = ROLE_LABELS.get(message.role, message.role)
+    return label if message.status == "complete" else f"{label}, {message.status}"
+
+
+def _preview(message: Message) -> str:
+    return preview(message.content, PREVIEW_CHARS)
 
 
 def session_markdown(session: Any, newest: int = NEWEST) -> str:
@@ -84,8 +79,8 @@ def session_markdown(session: Any, newest: int = NEWEST) -> str:
     if s.newest:
         lines += ["", "Newest messages:", ""]
         lines += [
-            f"- **{_label(p)}** ({display_time(p.created_at)}): {markdown_inline(p.text)}"
-            for p in s.newest
+            f"- **{_label(m)}** ({display_time(m.created_at)}): {markdown_inline(_preview(m))}"
+            for m in s.newest
         ]
     return "\n".join(lines) + "\n"
 
@@ -102,8 +97,8 @@ def session_html(session: Any, newest: int = NEWEST) -> str:
     if s.newest:
         parts.append("<ul>")
         parts += [
-            f"<li><b>{e(_label(p))}</b> ({e(display_time(p.created_at))}): {e(p.text)}</li>"
-            for p in s.newest
+            f"<li><b>{e(_label(m))}</b> ({e(display_time(m.created_at))}): {e(_preview(m))}</li>"
+            for m in s.newest
         ]
         parts.append("</ul>")
     parts.append("</div>")
