@@ -22,7 +22,7 @@ NEWEST = 3
 PREVIEW_CHARS = 120
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Summary:
     name: str
     session_id: str

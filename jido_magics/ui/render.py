@@ -260,10 +260,8 @@ def render_tool_calls(calls: Sequence[ToolCall]) -> str:
             f'<span class="jido-meta">{html.escape(call.status)}</span>'
             f"<pre>{_escape_limited(arguments)}</pre>{result}</div>"
         )
-    return (
-        f'<details class="jido-tools"><summary>Tool {noun} ({len(calls)})</summary>'
-        f"{''.join(inner)}</details>"
-    )
+    summary = f"Tool {noun} ({len(calls)})"
+    return f'<details class="jido-tools"><summary>{summary}</summary>{"".join(inner)}</details>'
 
 
 def _escape_limited(text: str) -> str:

@@ -46,10 +46,8 @@ class Throttle:
         clock: Callable[[], float] = time.monotonic,
         schedule: Scheduler = thread_timer,
     ) -> None:
-        self._action = action
-        self._interval = interval
-        self._clock = clock
-        self._schedule = schedule
+        self._action, self._interval = action, interval
+        self._clock, self._schedule = clock, schedule  # tests pass a fake clock and timer
         self._lock = threading.Lock()
         self._last_run: float | None = None
         self._pending: Cancellable | None = None

@@ -77,22 +77,18 @@ class SessionView(ConversationActions):
         prewarm: bool = True,
     ) -> None:
         self._registry = registry
+        # How New, Save and Send reach the kernel (tests pass their own).
         self._new_session = new_session or (lambda reg: reg.create())
-        self._save = save
-        self._send = send
-        self._namespace = namespace
+        self._save, self._send, self._namespace = save, send, namespace
         self._page_size = page_size
         self._cache = RenderCache()
         self._lock = threading.RLock()
         self._local = threading.local()  # per-thread: "we are setting the tabs ourselves"
         self._session: Session | None = registry.active
         self._offset: int | None = None  # None: follow the newest page
-        self._shown_offset = 0
-        self._shown_total = 0
-        self._issued = 0
-        self._assigned = 0
-        self._last_error = ""
-        self._note = ""
+        self._shown_offset = self._shown_total = 0  # the page on screen
+        self._issued = self._assigned = 0  # render tickets: only the newest render is assigned
+        self._last_error = self._note = ""
         self._closed = False
         self._stream = Throttle(self._render, interval, clock=clock, schedule=schedule)
         self._warmer = Prewarmer(self._warm) if prewarm else None
