@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from .errors import JidoError
 from .phrases import fork_note
@@ -19,9 +19,9 @@ from .records import Message, ReasoningStep, ToolCall
 PAGE_SIZE = 50
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One message with its 1-based number in the history and what belongs to it."""
+class Entry(NamedTuple):
+    """One message with its 1-based number in the history and what belongs to it (a named
+    tuple: a page makes one per message each time the widget renders)."""
 
     number: int
     message: Message
@@ -159,15 +159,17 @@ def attach(
     ids = {m.id for m in messages}
     steps_by_message, loose_steps = group_by_message(reasoning_steps, ids)
     calls_by_message, loose_calls = group_by_message(tool_calls, ids)
-    entries = [
-        Entry(
-            first_number + i,
-            _copy_message(m),
-            tuple(_copy_step(s) for s in steps_by_message.get(m.id, ())),
-            tuple(_copy_call(c) for c in calls_by_message.get(m.id, ())),
+    entries = []
+    for number, m in enumerate(messages, first_number):
+        steps, calls = steps_by_message.get(m.id), calls_by_message.get(m.id)
+        entries.append(
+            Entry(
+                number,
+                _copy_message(m),
+                tuple(map(_copy_step, steps)) if steps else (),
+                tuple(map(_copy_call, calls)) if calls else (),
+            )
         )
-        for i, m in enumerate(messages)
-    ]
     return entries, loose_steps, loose_calls
 
 
