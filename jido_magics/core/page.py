@@ -114,10 +114,10 @@ def take_page(
             loose_calls = [c for c in loose_calls if c.message_id is None]
         config = session.config
         return Page(
-            session_id=session.id,
-            name=session.name,
-            provider=config.provider,
-            model=config.model,
+            session.id,
+            session.name,
+            config.provider,
+            config.model,
             offset=offset,
             limit=limit,
             total=total,
