@@ -227,6 +227,17 @@ def test_undo_after_a_failed_reply(shell, registry, chat_server, capsys) -> None
     assert registry.active.dirty
 
 
+def test_undo_after_code_gives_back_only_what_was_typed(shell, registry, capsys) -> None:
+    """``%chat --code`` adds an instruction to the message it sends; undo gives back the
+    user's own words, to send again."""
+    run(shell, "new c")
+    cell(shell, "%chat --code plot a sine wave")
+    assert registry.active.messages[0].content != "plot a sine wave"  # the instruction was sent
+    capsys.readouterr()
+    run(shell, "undo")
+    assert capsys.readouterr().out.endswith("Your message was:\nplot a sine wave\n")
+
+
 def test_undo_removes_tool_calls_and_reasoning_of_the_exchange(shell, registry) -> None:
     run(shell, "new t")
     chat(shell, "hello")

@@ -258,22 +258,24 @@ def test_resume_as_the_eleventh_session_is_one_line_and_loses_nothing(
     assert [m.content for m in registry.active.messages] == ["saved text"]
 
 
-def test_close_with_autosave_off_says_the_changes_were_not_saved(
-    shell, registry, workdir, capsys
-) -> None:
-    """The manual says close saves unless --no-save; with autosave off it does not, and it
-    said nothing about the changes it dropped."""
+def test_close_with_autosave_off_still_saves_first(shell, registry, workdir, capsys) -> None:
+    """The manual says close saves unless --no-save: with autosave off too (it used to drop
+    the changes with a note), so a closed conversation can always be resumed."""
     shell.run_line_magic("config", "SessionMagics.autosave = False")
     try:
         run(shell, "new manual")
         registry.active.add_message("user", "typed")
         run(shell, "new clean")
+        run(shell, "new dropped")
+        registry.active.add_message("user", "thrown away")
         capsys.readouterr()
         run(shell, "close manual")
-        out = capsys.readouterr().out
-        assert "Closed session 'manual'" in out and "not saved" in out and "autosave" in out
-        run(shell, "close clean")  # nothing to lose: no note
-        assert "not saved" not in capsys.readouterr().out
-        assert not (workdir / ".sessions").exists()
+        assert capsys.readouterr().out.startswith("Closed session 'manual'.")
+        assert len(list((workdir / ".sessions").glob("*.json"))) == 1
+        run(shell, "close clean")  # nothing changed: nothing to write
+        run(shell, "close dropped --no-save")
+        assert len(list((workdir / ".sessions").glob("*.json"))) == 1
+        run(shell, "resume manual")
+        assert [m.content for m in registry.active.messages] == ["typed"]
     finally:
         shell.run_line_magic("config", "SessionMagics.autosave = True")

@@ -321,7 +321,8 @@ def test_autosave_can_be_switched_off(shell, registry, workdir) -> None:
     try:
         run(shell, "new manual")
         exchange(registry.active, "q", "a")
-        run(shell, "close")
+        assert folder_files(workdir) == []  # no save after the exchange
+        run(shell, "close --no-save")
         assert folder_files(workdir) == []
     finally:
         shell.run_line_magic("config", "SessionMagics.autosave = True")

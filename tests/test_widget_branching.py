@@ -71,3 +71,13 @@ def test_buttons_with_nothing_to_act_on_say_so_in_one_line(shell, registry) -> N
     assert view.last_error.startswith("Nothing to undo")
     view.fork_button.click()  # an empty session forks into an empty one
     assert registry.active.name == "empty (fork)" and registry.active.parent.message == 0
+
+
+def test_undo_after_code_puts_back_only_what_was_typed(shell, registry) -> None:
+    run(shell, "new c")
+    assert shell.run_cell("%chat --code plot a sine wave", store_history=True).success
+    view = show_view(shell)
+    view.input.value = ""
+    view.undo_button.click()
+    assert view.input.value == "plot a sine wave"
+    assert registry.active.messages == []

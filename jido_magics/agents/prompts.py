@@ -33,6 +33,13 @@ def wants_code_only(text: str) -> bool:
     return text.rstrip().endswith(CODE_ONLY)
 
 
+def typed_text(text: str) -> str:
+    """What the user typed: ``text`` without the instruction ``--code`` added to it."""
+    if not wants_code_only(text):
+        return text
+    return text.rstrip().removesuffix(CODE_ONLY).rstrip()
+
+
 def code_of(reply: str) -> str:
     """The code of ``reply``: the bodies of its fenced blocks joined by a blank line, or
     ``""`` when it holds none."""

@@ -1,8 +1,8 @@
-"""Autosave: write changed sessions after every completed exchange, before a close, at
-kernel shutdown and when the extension is unloaded, while ``SessionMagics.autosave`` is on.
-Only dirty sessions are written. A Ctrl-C during an autosave waits for the save (a second one
-stops it); an autosave after an exchange that an interrupt cut short is retried when the cell
-ends."""
+"""Autosave: write changed sessions after every completed exchange, at kernel shutdown and
+when the extension is unloaded, while ``SessionMagics.autosave`` is on, and before every close
+(``--no-save`` skips it). Only dirty sessions are written. A Ctrl-C during an autosave waits
+for the save (a second one stops it); an autosave after an exchange that an interrupt cut
+short is retried when the cell ends."""
 
 from __future__ import annotations
 
@@ -113,8 +113,9 @@ class Autosave:
             print(f"Saved session '{name}' after the interrupt (generation {session.generation}).")
 
     def _before_close(self, session: Session) -> None:
-        """Save before a close; a failure vetoes the close so no change is lost."""
-        if not (self.enabled and session.dirty):
+        """Save before a close, autosave on or off (a close drops the session from the
+        kernel: only ``--no-save`` may lose its changes); a failure vetoes the close."""
+        if not session.dirty:
             return
         try:
             self._save(session)

@@ -72,7 +72,8 @@ class SessionMagics(Magics):
     max_reasoning_steps = Int(100, help="Reasoning steps kept per session.").tag(config=True)
     max_tool_calls = Int(500, help="Tool calls kept per session.").tag(config=True)
     autosave = Bool(
-        True, help="Save changed sessions after every exchange, on close and at exit."
+        True,
+        help="Save changed sessions after every exchange and at exit (a close always saves).",
     ).tag(config=True)
     default_provider = Unicode(
         "", help="Provider of new sessions (default: $JIDO_MAGICS_PROVIDER, else 'offline')."

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
+from ..agents.prompts import typed_text
 from ..core.branching import fork, undo_last_exchange
 from ..core.errors import JidoError
 from .parts import add_classes, button
@@ -150,7 +151,7 @@ class ConversationActions:
             session = self._registry.require_active()
             removed = undo_last_exchange(session)
             if not self.input.value.strip():
-                self.input.value = removed[0].content
+                self.input.value = typed_text(removed[0].content)
             self._note = "Removed the last exchange; your message is back in the box."
             return removed
 

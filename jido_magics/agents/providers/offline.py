@@ -16,7 +16,7 @@ from ...core.safe_markdown import code_block
 from ...core.text import clip, one_line, plural
 from ..context import estimate_tokens
 from ..events import Done, ProviderEvent, TextDelta, ToolCallRequest, UsageEvent
-from ..prompts import CODE_ONLY, wants_code_only
+from ..prompts import typed_text, wants_code_only
 from .base import ChatRequest
 
 LABEL = "[offline provider: no model was contacted]"
@@ -61,7 +61,7 @@ def _reply(messages: list[dict[str, Any]], last: dict[str, Any]) -> str:
         )
     content = last.get("content") or ""
     if wants_code_only(content):
-        asked = " ".join(content.rstrip().removesuffix(CODE_ONLY).split())
+        asked = " ".join(typed_text(content).split())
         code = f"# {LABEL}\n# A model would write code for: {asked}\nprint({asked!r})"
         return code_block(code, "python")
     prompt = one_line(content)

@@ -6,6 +6,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from ...agents.exchange import retry_reply
+from ...agents.prompts import typed_text
 from ...core.branching import fork, undo_last_exchange
 from ...core.errors import shorten
 from ...core.names import check_new_name
@@ -64,7 +65,7 @@ def _run_undo(ext: Extension, args: argparse.Namespace) -> None:
         f"Removed the last exchange of '{shorten(session.name, 40)}' (your message and "
         f"{plural(replies, 'reply', 'replies')}). Your message was:"
     )
-    print(removed[0].content)
+    print(typed_text(removed[0].content))
 
 
 COMMANDS = [

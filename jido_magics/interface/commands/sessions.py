@@ -124,10 +124,7 @@ def _run_close(ext: Extension, args: argparse.Namespace) -> None:
     session = ext.registry.close(args.target, run_hooks=not args.no_save)
     active = ext.registry.active
     after = f" Active session: '{active.name}'." if active else " No session is open now."
-    lost = ""
-    if session.dirty and not args.no_save:  # the close hooks saved nothing: autosave is off
-        lost = " Its latest changes were not saved (autosave is off; %session save first)."
-    print(f"Closed session '{session.name}'.{lost}{after}")
+    print(f"Closed session '{session.name}'.{after}")
 
 
 COMMANDS = [
