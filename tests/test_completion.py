@@ -133,7 +133,12 @@ def test_chat_session_option(shell, three) -> None:
         '%%chat --session "my chat"',
         "%%chat --session Pear",
     ]
-    assert complete(shell, "%chat --") == ["%chat --session", "%chat --interpolate"]
+    assert complete(shell, "%chat --") == [
+        "%chat --session",
+        "%chat --interpolate",
+        "%chat --code",
+        "%chat --error",
+    ]
     assert complete(shell, "%%chat --interpolate --session P") == [
         "%%chat --interpolate --session plum",
         "%%chat --interpolate --session Pear",
@@ -269,3 +274,25 @@ def test_file_paths_are_left_to_ipython(shell, workdir) -> None:
         shell, "%session export --output notes-for"
     )
     assert "%session trust other.sessions" in " ".join(complete(shell, "%session trust other"))
+
+
+def test_options_complete_as_each_parser_takes_them(shell) -> None:
+    """Completion and the parser read the same declaration: every option the parser of a
+    subcommand accepts is offered, in order, and nothing else."""
+    for name, command in command_table().items():
+        parser = command.parser()
+        accepted = [o for action in parser._actions for o in action.option_strings]
+        offered = [line.split()[-1] for line in ours(shell, f"%session {name} --")]
+        assert offered == accepted, name
+        for option in accepted:
+            assert option in command.usage, (name, option)  # and the usage shows each
+
+
+def test_chat_options_complete_as_parse_chat_takes_them(shell) -> None:
+    from jido_magics.interface.chat import parse_chat
+
+    offered = [line.split()[-1] for line in ours(shell, "%chat --")]
+    assert offered == ["--session", "--interpolate", "--code", "--error"]
+    for option in offered:
+        value = " x" if option == "--session" else ""
+        parse_chat(f"{option}{value} hello", None)  # each is an option %chat accepts

@@ -29,7 +29,13 @@ if TYPE_CHECKING:
     from .extension import Extension
 
 DEFAULT_SESSION_NAME = "chat"
-USAGE = "%%chat [--session TARGET] [--interpolate] [--code] [--error]  (or %chat [OPTIONS] TEXT)"
+#: The options of ``%chat``/``%%chat`` and what each takes (the usage and completion read it).
+CHAT_OPTIONS = {"--session": "TARGET", "--interpolate": "", "--code": "", "--error": ""}
+USAGE = (
+    "%%chat "
+    + " ".join(f"[{option} {value}]".replace(" ]", "]") for option, value in CHAT_OPTIONS.items())
+    + "  (or %chat [OPTIONS] TEXT)"
+)
 
 _OPTION = re.compile(
     r"""\s*(?:
@@ -74,7 +80,7 @@ def parse_chat(line: str, cell: str | None) -> ChatOptions:
             if cell is None and not match.group("other").startswith("--"):
                 break  # "-" starting the text of a line, e.g. "%chat -1 is odd?"
             other = match.group("other")
-            hint = did_you_mean(other.partition("=")[0], re.findall(r"--[a-z][a-z-]*", USAGE))
+            hint = did_you_mean(other.partition("=")[0], list(CHAT_OPTIONS))
             raise CommandUsageError(
                 f"%chat: unknown option '{shorten(other, 30)}'.{hint} Usage: {USAGE}"
             )

@@ -15,15 +15,17 @@ from typing import TYPE_CHECKING, Any
 
 from IPython.core.completer import SimpleCompletion, context_matcher
 
+from ..agents.config_words import KEYS
 from ..agents.providers import provider_names
+from ..export import FORMATS
+from .chat import CHAT_OPTIONS
 from .commands import command_table
-from .commands.settings import KEYS
+from .commands.command import Command
 
 if TYPE_CHECKING:
     from .extension import Extension
 
 MATCHER_ID = "jido_magics.session_matcher"
-CHAT_OPTIONS = ("--session", "--interpolate")
 #: Subcommands whose TARGET names a saved file rather than an open session.
 SAVED_TARGETS = frozenset({"resume", "delete"})
 #: Values that are file paths: IPython's own path completion answers for them.
@@ -46,25 +48,19 @@ def split_partial(text: str) -> tuple[list[str], str, str]:
     i = 0
     while i < len(text):
         char = text[i]
-        if quote:
-            if char == quote:
-                quote = None
-            elif char == "\\" and quote == '"' and i + 1 < len(text):
-                i += 1
-                current.append(text[i])
-            else:
-                current.append(char)
-        elif char.isspace():
+        if not quote and char.isspace():
             if raw_start is not None:
                 words.append("".join(current))
                 current, raw_start = [], None
         else:
             if raw_start is None:
                 raw_start = i
-            if char in "\"'":
+            if char == quote:
+                quote = None
+            elif not quote and char in "\"'":
                 quote = char
-            elif char == "\\" and i + 1 < len(text):
-                i += 1
+            elif char == "\\" and quote != "'" and i + 1 < len(text):
+                i += 1  # a backslash keeps the next character, except in single quotes
                 current.append(text[i])
             else:
                 current.append(char)
@@ -132,13 +128,15 @@ def trashed_names(extension: Extension, fragment: str) -> list[str]:
     return _starting_with(trashed_ids(extension.store), split_partial(fragment)[2])
 
 
-def _options(usage: str) -> list[str]:
-    return list(dict.fromkeys(re.findall(r"--[a-z][a-z-]*", usage)))
+def _takes_target(command: Command) -> bool:
+    first = command.arguments[0] if command.arguments else None
+    return first is not None and not first.is_option and first.value_name == "TARGET"
 
 
-def _takes_target(usage: str) -> bool:
-    first = usage.split(" ", 1)[0]
-    return first in ("TARGET", "[TARGET]")
+def _value_name(command: Command, option: str) -> str | None:
+    """What ``option`` of ``command`` takes: ``PATH`` for ``--output``; None for a flag."""
+    arg = command.options.get(option)
+    return None if arg is None or arg.flag else arg.value_name
 
 
 def complete_session_line(
@@ -153,24 +151,27 @@ def complete_session_line(
     if command is None:
         return []
     previous = words[-1] if len(words) > 1 else ""
-    if previous in _value_options(command.usage):
-        if _metavar(command.usage, previous) in PATH_VALUES:
+    takes = _value_name(command, previous)
+    if takes is not None:
+        if takes in PATH_VALUES:
             return None
         return _option_value(extension, previous, fragment, words)
     if fragment.startswith("--") and "=" in fragment:
         option, _, value = fragment.partition("=")
-        if _metavar(command.usage, option) in PATH_VALUES:
+        if _value_name(command, option) in PATH_VALUES:
             return None
         return [f"{option}={v}" for v in _option_value(extension, option, value, words)]
     if fragment.startswith("-"):
-        return _starting_with(_options(command.usage), fragment)
+        return _starting_with(command.options, fragment)
+    typed = _positionals(words[1:], command)
     if command.name == "config":
         return _config_pairs(extension, fragment)
     if command.name == "models":
-        return [] if _positionals(words[1:], command.usage) else _model_providers(fragment)
-    if command.usage.split(" ", 1)[0] in PATH_VALUES and not _positionals(words[1:], command.usage):
+        return [] if typed else _model_providers(fragment)
+    first = command.positionals[0] if command.positionals else None
+    if first is not None and first.value_name in PATH_VALUES and not typed:
         return None
-    if not _takes_target(command.usage) or _positionals(words[1:], command.usage):
+    if not _takes_target(command) or typed:
         return []
     if command.name in SAVED_TARGETS:
         return saved_names(extension, fragment)
@@ -184,8 +185,6 @@ def _option_value(extension: Extension, option: str, fragment: str, words: list[
     if option == "--session":
         return session_names(extension, fragment)
     if option == "--format":
-        from ..export import FORMATS  # lazy, like the export command itself
-
         return _starting_with(FORMATS, fragment)
     if option == "--provider":
         return _starting_with(_providers(), fragment)
@@ -227,28 +226,15 @@ def _config_pairs(extension: Extension, fragment: str) -> list[str]:
     return []
 
 
-def _metavar(usage: str, option: str) -> str | None:
-    """What ``option`` takes in ``usage``: ``PATH`` for ``[--output PATH]``."""
-    match = re.search(rf"\[{re.escape(option)} ([^\[\] ]+)\]", usage)
-    return match.group(1) if match else None
-
-
-def _value_options(usage: str) -> frozenset[str]:
-    """Options that take a value: ``[--page N]`` does, ``[--force]`` does not."""
-    groups = (group.split() for group in re.findall(r"\[([^\[\]]+)\]", usage))
-    return frozenset(g[0] for g in groups if len(g) > 1 and g[0].startswith("--"))
-
-
-def _positionals(words: list[str], usage: str) -> list[str]:
+def _positionals(words: list[str], command: Command) -> list[str]:
     """The positional words among ``words`` (options and their values left out)."""
-    takes_value = _value_options(usage)
     found = []
     skip = False
     for word in words:
         if skip:
             skip = False
         elif word.startswith("-"):
-            skip = word in takes_value
+            skip = _value_name(command, word) is not None
         else:
             found.append(word)
     return found

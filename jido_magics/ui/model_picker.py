@@ -89,7 +89,7 @@ class ModelPicker:
         ``%session config provider=P model=M`` would; an error leaves it unchanged."""
 
         def change() -> Session:
-            from ..interface.commands.settings import apply_settings
+            from ..agents.config_words import apply_settings
 
             session = self._registry.require_active()
             provider = self.provider.value or ""

@@ -12,26 +12,20 @@ from ...core.errors import shorten
 from ...core.names import check_new_name
 from ...core.text import plural
 from ..chat import stream_reply
-from ..parsing import CommandParser, CommandUsageError
-from .command import Command
+from ..parsing import CommandUsageError
+from .command import AT_MESSAGE, OPTIONAL_TARGET, Arg, Command
 
 if TYPE_CHECKING:
     from ..extension import Extension
 
 
-def _configure_fork(parser: CommandParser) -> None:
-    parser.intermixed = True
-    parser.add_argument("words", nargs="*", metavar="[TARGET] [NAME]")  # split in _run_fork
-    parser.add_argument("--at", type=int)
-
-
 def _run_fork(ext: Extension, args: argparse.Namespace) -> None:
-    if len(args.words) > 2:
+    if args.extra:
         raise CommandUsageError(
-            f"%session fork takes a TARGET and a NAME, not {len(args.words)} words (quote a "
+            f"%session fork takes a TARGET and a NAME, not {2 + len(args.extra)} words (quote a "
             'name with spaces: "my fork"). Usage: %session fork [TARGET] [--at N] [NAME]'
         )
-    target, name = [*args.words, None, None][:2]
+    target, name = args.target, args.name
     registry = ext.registry
     source = registry.get(target)
     name = check_new_name(name) if name is not None else None
@@ -41,10 +35,6 @@ def _run_fork(ext: Extension, args: argparse.Namespace) -> None:
         f"Forked '{source.name}' at message {len(copy.messages)} into '{copy.name}' "
         f"({copy.id}), now active; '{source.name}' is unchanged."
     )
-
-
-def _configure_target(parser: CommandParser) -> None:
-    parser.add_argument("target", nargs="?")
 
 
 def _run_retry(ext: Extension, args: argparse.Namespace) -> None:
@@ -71,10 +61,15 @@ def _run_undo(ext: Extension, args: argparse.Namespace) -> None:
 COMMANDS = [
     Command(
         "fork",
-        "[TARGET] [--at N] [NAME]",
+        (
+            *OPTIONAL_TARGET,
+            AT_MESSAGE,
+            Arg("name", nargs="?"),
+            Arg("extra", nargs="*", hidden=True),  # refused in _run_fork, in words
+        ),
         "copy messages 1..N (default all) into a new active session; the original is unchanged",
-        _configure_fork,
         _run_fork,
+        intermixed=True,
         details=(
             "The fork keeps reasoning steps, tool calls and settings, and records its parent.\n"
             "Default NAME: '<name> (fork)'. Numbers count from the oldest message kept."
@@ -82,17 +77,15 @@ COMMANDS = [
     ),
     Command(
         "retry",
-        "[TARGET]",
+        OPTIONAL_TARGET,
         "ask again for the last message; the old reply is kept, folded as superseded",
-        _configure_target,
         _run_retry,
         details="A superseded reply is never sent to the model as context.",
     ),
     Command(
         "undo",
-        "[TARGET]",
+        OPTIONAL_TARGET,
         "remove the last exchange (your message and its replies) and print your message",
-        _configure_target,
         _run_undo,
     ),
 ]

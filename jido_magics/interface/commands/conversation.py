@@ -10,18 +10,12 @@ from ...core.errors import JidoError
 from ...core.paths import display_path
 from ...core.show import ConversationPage, conversation_page, page_of_message
 from ...core.text import plural
+from ...export import FORMATS, export_session, format_for
 from ...persistence.location import notebook_path
-from ..parsing import CommandParser
-from .command import Command
+from .command import AT_MESSAGE, OPTIONAL_TARGET, Arg, Command
 
 if TYPE_CHECKING:
     from ..extension import Extension
-
-
-def _configure_show(parser: CommandParser) -> None:
-    parser.add_argument("target", nargs="?")
-    parser.add_argument("--page", type=int)
-    parser.add_argument("--at", type=int)
 
 
 def _run_show(ext: Extension, args: argparse.Namespace) -> ConversationPage:
@@ -35,15 +29,6 @@ def _run_show(ext: Extension, args: argparse.Namespace) -> ConversationPage:
     return conversation_page(session, number, names)
 
 
-def _configure_export(parser: CommandParser) -> None:
-    parser.add_argument("target", nargs="?")
-    from ...export import FORMATS  # the parser is built on first use: load stays light
-
-    parser.add_argument("--format", dest="fmt", choices=tuple(FORMATS))
-    parser.add_argument("--output")
-    parser.add_argument("--force", action="store_true")
-
-
 def export_folder(ext: Extension) -> Path:
     """Where exports go by default: the running notebook's folder, else the current one."""
     notebook = notebook_path(None, getattr(ext.shell, "user_ns", None))
@@ -51,8 +36,6 @@ def export_folder(ext: Extension) -> Path:
 
 
 def _run_export(ext: Extension, args: argparse.Namespace) -> None:
-    from ...export import export_session, format_for  # lazy: nbformat only when used
-
     session = ext.registry.get(args.target)
     fmt = format_for(args.output, args.fmt)
     path = export_session(
@@ -65,9 +48,12 @@ def _run_export(ext: Extension, args: argparse.Namespace) -> None:
 COMMANDS = [
     Command(
         "show",
-        "[TARGET] [--page N] [--at N]",
+        (
+            *OPTIONAL_TARGET,
+            Arg("--page", metavar="N", type=int),
+            AT_MESSAGE,
+        ),
         "show the conversation as Markdown, 50 messages a page (1 = oldest; default newest)",
-        _configure_show,
         _run_show,
         details=(
             "Reasoning steps and tool calls are folded; dropped messages are counted.\n"
@@ -76,9 +62,13 @@ COMMANDS = [
     ),
     Command(
         "export",
-        "[TARGET] [--format md|ipynb|json] [--output PATH] [--force]",
+        (
+            *OPTIONAL_TARGET,
+            Arg("--format", dest="fmt", choices=tuple(FORMATS)),
+            Arg("--output", metavar="PATH"),
+            Arg("--force", flag=True),
+        ),
         "write the conversation to a file: Markdown, a notebook (a cell a message) or JSON",
-        _configure_export,
         _run_export,
         details=(
             "Default PATH: the session's name beside the notebook (format from --format,\n"

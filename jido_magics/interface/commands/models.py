@@ -9,15 +9,15 @@ from typing import TYPE_CHECKING
 
 from ...agents.providers import check_installed, provider_names
 from ...core.errors import InvalidConfig, shorten
-from ..parsing import CommandParser
-from .command import Command
+from ..text_table import ShownAsText
+from .command import Arg, Command
 
 if TYPE_CHECKING:
     from ..extension import Extension
 
 
 @dataclass(frozen=True, repr=False)  # the text is its repr
-class ModelListing:
+class ModelListing(ShownAsText):
     """What ``%session models`` returns: ``names`` (a tuple) and a heading; printed one name a
     line so it can be searched."""
 
@@ -26,12 +26,6 @@ class ModelListing:
 
     def __str__(self) -> str:
         return "\n".join([self.heading, *self.names])
-
-    def __repr__(self) -> str:
-        return str(self)
-
-    def _repr_pretty_(self, printer: object, cycle: bool) -> None:
-        printer.text(str(self))  # type: ignore[attr-defined]
 
     def __len__(self) -> int:
         return len(self.names)
@@ -65,10 +59,6 @@ def list_models(provider: str) -> ModelListing:
     return ModelListing(f"{len(names)} chat models known {where}:", names)
 
 
-def _configure_models(parser: CommandParser) -> None:
-    parser.add_argument("provider", nargs="?")
-
-
 def _run_models(ext: Extension, args: argparse.Namespace) -> ModelListing:
     provider = args.provider
     if provider is None:
@@ -80,9 +70,8 @@ def _run_models(ext: Extension, args: argparse.Namespace) -> ModelListing:
 COMMANDS = [
     Command(
         "models",
-        "[PROVIDER]",
+        (Arg("provider", nargs="?"),),
         "model names known for a provider (the active session's by default)",
-        _configure_models,
         _run_models,
         details=(
             "PROVIDER: litellm, openai, or a LiteLLM prefix (anthropic, gemini, bedrock,\n"

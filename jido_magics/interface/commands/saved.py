@@ -19,10 +19,9 @@ from ...persistence.file_status import STATUS_UNREADABLE, SavedSession
 from ...persistence.keys import default_key_path
 from ...persistence.location import folder_from, other_folders
 from ...persistence.store import SessionStore
-from ..parsing import CommandParser
 from ..saving import home_store, save_home, saved_line
 from ..text_table import TextTable
-from .command import Command
+from .command import OPTIONAL_TARGET, TARGET, Arg, Command
 
 if TYPE_CHECKING:
     from ...core.session import Session
@@ -31,12 +30,6 @@ if TYPE_CHECKING:
 
 
 # -- save --------------------------------------------------------------------------------------
-
-
-def _configure_save(parser: CommandParser) -> None:
-    parser.add_argument("target", nargs="?")
-    parser.add_argument("--all", dest="all", action="store_true")
-    parser.add_argument("--force", action="store_true")
 
 
 def is_saved_unchanged(store: SessionStore, session: Session) -> bool:
@@ -209,11 +202,6 @@ def match_listed(listed: Sequence[Listed], text: str) -> Listed | None:
     return None
 
 
-def _configure_resume(parser: CommandParser) -> None:
-    parser.add_argument("target", nargs="?")
-    parser.add_argument("--from", dest="source")
-
-
 def _store_from(ext: Extension, given: str) -> SessionStore:
     folder = folder_from(given, ext.cwd) if "\x00" not in given else None
     if folder is None:
@@ -271,10 +259,6 @@ def open_saved(
 # -- delete, trust, where ----------------------------------------------------------------------
 
 
-def _configure_target(parser: CommandParser) -> None:
-    parser.add_argument("target")
-
-
 def _run_delete(ext: Extension, args: argparse.Namespace) -> None:
     store = ext.store
     session_id, listed_name = _find_saved(store, args.target)
@@ -295,10 +279,6 @@ def _run_delete(ext: Extension, args: argparse.Namespace) -> None:
         f"Moved {display_path(store.path_for(session_id))} to the trash "
         f"({display_path(moved)}); %session undelete {session_id} brings it back.{note}"
     )
-
-
-def _configure_trust(parser: CommandParser) -> None:
-    parser.add_argument("file")
 
 
 def trust_source(store: SessionStore, text: str) -> Path:
@@ -359,9 +339,8 @@ def _run_where(ext: Extension, args: argparse.Namespace) -> None:
 COMMANDS = [
     Command(
         "save",
-        "[TARGET] [--all] [--force]",
+        (*OPTIONAL_TARGET, Arg("--all", flag=True), Arg("--force", flag=True)),
         "save the active (or named, or every) session as a signed file beside the notebook",
-        _configure_save,
         _run_save,
         details=(
             "--all skips sessions unchanged since saved; --force saves them too, and overwrites\n"
@@ -371,9 +350,8 @@ COMMANDS = [
     ),
     Command(
         "resume",
-        "[TARGET] [--from PATH]",
+        (*OPTIONAL_TARGET, Arg("--from", metavar="PATH", dest="source")),
         "no TARGET: list saved sessions, newest first, with status; else load and activate it",
-        _configure_resume,
         _run_resume,
         details="Status: ok, tampered, other key (see trust), unreadable (with the reason),\n"
         "stale, ... The list also names other sessions folders beside the notebook.\n"
@@ -382,23 +360,20 @@ COMMANDS = [
     ),
     Command(
         "delete",
-        "TARGET",
+        TARGET,
         "move a saved session's file to the folder's trash (an open session stays open)",
-        _configure_target,
         _run_delete,
     ),
     Command(
         "trust",
-        "FILE",
+        (Arg("file"),),
         "re-sign a session file from another key with this kernel's key, once you trust it",
-        _configure_trust,
         _run_trust,
     ),
     Command(
         "where",
-        "",
+        (),
         "print the folder where this notebook's sessions are saved, and the key file",
-        lambda parser: None,
         _run_where,
     ),
 ]

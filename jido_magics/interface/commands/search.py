@@ -10,9 +10,8 @@ from ...core.errors import JidoError, SessionNotFound, shorten
 from ...core.search import Hit, Query, newest_first, parse_words, search_sessions
 from ...core.text import plural
 from ...persistence.errors import NoSavedSession
-from ..parsing import CommandParser
 from ..text_table import TextTable
-from .command import Command
+from .command import SESSION_OPTION, Arg, Command
 from .saved import find_saved
 
 if TYPE_CHECKING:
@@ -48,13 +47,6 @@ class SearchResults(TextTable):
 
     def empty_text(self) -> str:
         return f"No message matches '{shorten(self.query, 40)}' in {self.searched}."
-
-
-def _configure(parser: CommandParser) -> None:
-    parser.add_argument("query", nargs="*")
-    parser.add_argument("--session", dest="target")
-    parser.add_argument("--open", dest="open_only", action="store_true")
-    parser.add_argument("--limit", type=int, default=DEFAULT_LIMIT)
 
 
 def _run(ext: Extension, args: argparse.Namespace) -> SearchResults:
@@ -120,9 +112,13 @@ def _saved_target(ext: Extension, target: str) -> str:
 COMMANDS = [
     Command(
         "search",
-        "QUERY [--session TARGET] [--open] [--limit N]",
+        (
+            Arg("query", nargs="*", metavar="QUERY"),
+            SESSION_OPTION,
+            Arg("--open", flag=True, dest="open_only"),
+            Arg("--limit", metavar="N", type=int, default=DEFAULT_LIMIT),
+        ),
         'find messages in open and saved sessions: words, "quoted phrases", newest first',
-        _configure,
         _run,
         details=(
             "Case is ignored; punctuation and search operators are plain text.\n"

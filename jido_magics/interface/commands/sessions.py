@@ -6,25 +6,16 @@ import argparse
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ...agents.config_words import checked_provider
 from ...core.errors import NO_SESSION_OPEN
 from ...core.phrases import model_label, saved_state
 from ...core.session import Session
 from ...core.text import usd
-from ..parsing import CommandParser
 from ..text_table import TextTable
-from .command import Command
-from .settings import checked_provider
+from .command import OPTIONAL_TARGET, SESSION_OPTION, TARGET, Arg, Command
 
 if TYPE_CHECKING:
     from ..extension import Extension
-
-
-def _configure_new(parser: CommandParser) -> None:
-    parser.add_argument("name", nargs="?")
-    parser.add_argument("--provider")
-    parser.add_argument("--model")
-    parser.add_argument("--base-url", dest="base_url")
-    parser.add_argument("--system", dest="system_prompt")
 
 
 def _run_new(ext: Extension, args: argparse.Namespace) -> None:
@@ -94,18 +85,9 @@ def _run_list(ext: Extension, args: argparse.Namespace) -> SessionListing:
     return SessionListing.of(ext.registry.sessions, ext.registry.active)
 
 
-def _configure_target(parser: CommandParser) -> None:
-    parser.add_argument("target")
-
-
 def _run_switch(ext: Extension, args: argparse.Namespace) -> None:
     session = ext.registry.switch(args.target)
     print(f"Active session: '{session.name}' ({session.id}).")
-
-
-def _configure_rename(parser: CommandParser) -> None:
-    parser.add_argument("new_name")
-    parser.add_argument("--session", dest="target")
 
 
 def _run_rename(ext: Extension, args: argparse.Namespace) -> None:
@@ -113,11 +95,6 @@ def _run_rename(ext: Extension, args: argparse.Namespace) -> None:
     old = session.name
     ext.registry.rename(args.new_name, session.id)
     print(f"Renamed '{old}' to '{session.name}'.")
-
-
-def _configure_close(parser: CommandParser) -> None:
-    parser.add_argument("target", nargs="?")
-    parser.add_argument("--no-save", dest="no_save", action="store_true")
 
 
 def _run_close(ext: Extension, args: argparse.Namespace) -> None:
@@ -130,38 +107,39 @@ def _run_close(ext: Extension, args: argparse.Namespace) -> None:
 COMMANDS = [
     Command(
         "new",
-        "[NAME] [--provider P] [--model M] [--base-url URL] [--system TEXT]",
+        (
+            Arg("name", nargs="?"),
+            Arg("--provider", metavar="P"),
+            Arg("--model", metavar="M"),
+            Arg("--base-url", metavar="URL"),
+            Arg("--system", metavar="TEXT", dest="system_prompt"),
+        ),
         "create a session and make it active (quote names with spaces)",
-        _configure_new,
         _run_new,
     ),
     Command(
         "list",
-        "",
+        (),
         "open sessions: index, active mark (*), name, id, counts, provider/model, saved state, "
         "cost (when the provider knows the price)",
-        lambda parser: None,
         _run_list,
     ),
     Command(
         "switch",
-        "TARGET",
+        TARGET,
         "make another session active",
-        _configure_target,
         _run_switch,
     ),
     Command(
         "rename",
-        "NEW_NAME [--session TARGET]",
+        (Arg("new_name"), SESSION_OPTION),
         "rename the active (or named) session; the new name is saved with it",
-        _configure_rename,
         _run_rename,
     ),
     Command(
         "close",
-        "[TARGET] [--no-save]",
+        (*OPTIONAL_TARGET, Arg("--no-save", flag=True)),
         "save (unless --no-save) and close the active (or named) session",
-        _configure_close,
         _run_close,
         details=(
             "While a reply streams in, close, rename and delete of that session refuse:\n"

@@ -1,8 +1,5 @@
-"""``%session config``: show or set the active session's model settings.
-
-Setting is all or nothing: every pair is read and checked first (``SessionConfig.updated``),
-so one bad pair changes none.
-"""
+"""``%session config``: show or set the active session's model settings (set through
+``agents.config_words``: all or nothing)."""
 
 from __future__ import annotations
 
@@ -10,86 +7,17 @@ import argparse
 import os
 from typing import TYPE_CHECKING, Any
 
+from ...agents.config_words import KEYS, apply_settings
 from ...agents.context import DEFAULT_SYSTEM_PROMPT
-from ...agents.providers import check_installed, provider_names
 from ...agents.providers.keys import key_variables
-from ...core.errors import InvalidConfig, shorten, unknown_choice
+from ...core.errors import shorten
 from ...core.records import SessionConfig
 from ...core.session import Session
 from ...core.text import usd
-from ..parsing import CommandParser
-from .command import Command
+from .command import SESSION_OPTION, Arg, Command
 
 if TYPE_CHECKING:
     from ..extension import Extension
-
-#: Shown key -> SessionConfig field, in display order.
-KEYS: dict[str, str] = {
-    "provider": "provider",
-    "model": "model",
-    "base_url": "base_url",
-    "temperature": "temperature",
-    "max_tokens": "max_tokens",
-    "system": "system_prompt",
-    "context_budget": "context_budget",
-    "api_key": "api_key",
-}
-ALIASES = {"system_prompt": "system", "base-url": "base_url", "max-tokens": "max_tokens"}
-_NUMBERS = {"temperature": float, "max_tokens": int, "context_budget": int}
-
-
-def parse_pairs(words: list[str]) -> dict[str, Any]:
-    """``KEY=VALUE`` words as SessionConfig changes; ``KEY=`` resets a setting to its default."""
-    changes: dict[str, Any] = {}
-    for number, word in enumerate(words, 1):
-        key, equals, raw = word.partition("=")
-        key = ALIASES.get(key.strip().lower(), key.strip().lower())
-        if not equals or not key:
-            # A bare word may be a value cut off by a space (api_key= sk-...): quote it only
-            # when it is a setting's name, so an API key never reaches the output.
-            shown = f"'{key}'" if key in KEYS and not equals else f"word {number}"
-            raise InvalidConfig(
-                f"Cannot read {shown}: write KEY=VALUE (no spaces around '='), "
-                "e.g. temperature=0.2."
-            )
-        if key not in KEYS:
-            raise InvalidConfig(unknown_choice("setting", key, KEYS))
-        changes[KEYS[key]] = _value(key, raw)
-    return changes
-
-
-def checked_provider(raw: str) -> str:
-    """The registered provider called ``raw`` (any case), else a one-line error."""
-    name = raw.strip().lower()
-    if name not in provider_names():
-        raise InvalidConfig(unknown_choice("provider", raw.strip(), provider_names()))
-    check_installed(name)
-    return name
-
-
-def _value(key: str, raw: str) -> Any:
-    if raw == "":
-        return SessionConfig.__dataclass_fields__[KEYS[key]].default
-    if key == "provider":
-        return checked_provider(raw)
-    kind = _NUMBERS.get(key)
-    if kind is not None:
-        try:
-            return kind(raw)
-        except ValueError:
-            # let the core give its usual sentence for this setting
-            return raw
-    return raw
-
-
-def apply_settings(session: Session, pairs: list[str]) -> tuple[SessionConfig, dict[str, Any]]:
-    """Set ``KEY=VALUE`` words on ``session``, all or nothing (``%session config`` and the
-    widget's model picker); returns the new settings and the fields changed."""
-    changes = parse_pairs(pairs)
-    with session.lock:
-        config = session.config.updated(changes)  # checks every value before changing any
-        session.set_config(config)
-    return config, changes
 
 
 def describe_settings(session: Session) -> str:
@@ -130,11 +58,6 @@ def _environment_key(config: SessionConfig) -> str:
     return ", ".join(f"{name} is {'set' if os.environ.get(name) else 'unset'}" for name in names)
 
 
-def _configure_config(parser: CommandParser) -> None:
-    parser.add_argument("pairs", nargs="*")
-    parser.add_argument("--session", dest="target")
-
-
 def _run_config(ext: Extension, args: argparse.Namespace) -> None:
     session = ext.registry.get(args.target)
     if not args.pairs:
@@ -156,9 +79,11 @@ def _short(value: Any) -> str:
 COMMANDS = [
     Command(
         "config",
-        "[KEY=VALUE ...] [--session TARGET]",
+        (
+            Arg("pairs", nargs="*", metavar="[KEY=VALUE ...]"),
+            SESSION_OPTION,
+        ),
         "show or set the active session's model settings (all or nothing)",
-        _configure_config,
         _run_config,
         details=(
             "Keys: provider (offline|openai|litellm), model (for litellm in its form, e.g.\n"

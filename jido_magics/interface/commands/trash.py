@@ -9,9 +9,8 @@ from typing import TYPE_CHECKING
 from ...core.errors import shorten
 from ...core.paths import display_path
 from ...persistence.errors import NoSavedSession
-from ..parsing import CommandParser
 from ..text_table import TextTable
-from .command import Command
+from .command import OPTIONAL_TARGET, Command
 from .saved import match_listed
 
 if TYPE_CHECKING:
@@ -53,10 +52,6 @@ class TrashListing(TextTable):
         return f"The trash ({self.folder}) is empty: %session delete moves files there."
 
 
-def _configure_undelete(parser: CommandParser) -> None:
-    parser.add_argument("target", nargs="?")
-
-
 def _run_undelete(ext: Extension, args: argparse.Namespace) -> TrashListing | None:
     from ...persistence.trash import restore
 
@@ -81,9 +76,8 @@ def _run_undelete(ext: Extension, args: argparse.Namespace) -> TrashListing | No
 COMMANDS = [
     Command(
         "undelete",
-        "[TARGET]",
+        OPTIONAL_TARGET,
         "no TARGET: list the trash, newest first; else restore that deleted session's file",
-        _configure_undelete,
         _run_undelete,
         details="A saved file of the same id is never overwritten. Trash older than 30 days\n"
         "is purged at the next delete.",

@@ -67,9 +67,8 @@ def _run_ui(ext: Extension, args: argparse.Namespace) -> None:
 COMMANDS = [
     Command(
         "ui",
-        "",
+        (),
         "show the session widget: a button per session, the conversation, a message box",
-        lambda parser: None,
         _run_ui,
         details=(
             "Clicking a session switches the one the magics use; %session switch moves the\n"
