@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 
 from ..core.branching import supersede_last_reply
 from ..core.errors import JidoError, SessionBusy, shorten
@@ -37,6 +37,9 @@ from .providers import ChatRequest, Provider, get_provider
 from .providers.keys import environment_keys
 from .tools import TOOL_SPECS, run_tool
 
+if TYPE_CHECKING:
+    from typing_extensions import Unpack  # typing.Unpack from Python 3.11 on
+
 logger = logging.getLogger("jido_magics")
 
 #: Tool rounds per exchange; the round after the last one offers no tools, so the model answers.
@@ -53,20 +56,23 @@ class CancelFlag(Protocol):
 EventCallback = Callable[[Event], None]
 
 
-def send_message(
-    session: Session,
-    text: str,
-    *,
-    namespace: Mapping[str, Any] | None = None,
-    on_event: EventCallback | None = None,
-    cancel: CancelFlag | None = None,
-) -> Message:
-    """Send ``text`` as the user's next message and stream the reply into ``session``.
+class ExchangeOptions(TypedDict, total=False):
+    """What :func:`send_message` and :func:`retry_reply` take besides the session.
 
     ``namespace`` (the notebook's variables) enables the read-only notebook tools; without it
     no tools are offered. ``on_event`` is called with every event as it arrives, in this
     thread. ``cancel`` (e.g. a ``threading.Event``) is checked between chunks; once set, the
     reply stops and is kept as ``interrupted``.
+    """
+
+    namespace: Mapping[str, Any] | None
+    on_event: EventCallback | None
+    cancel: CancelFlag | None
+
+
+def send_message(session: Session, text: str, **options: Unpack[ExchangeOptions]) -> Message:
+    """Send ``text`` as the user's next message and stream the reply into ``session``
+    (``options``: see :class:`ExchangeOptions`).
 
     Returns the final assistant message. Raises :class:`ChatError` before anything is added
     when the request cannot start, :class:`ChatFailed` (after the session is consistent) when
@@ -75,32 +81,38 @@ def send_message(
     """
     if not isinstance(text, str) or not text.strip():
         raise ChatError("Nothing to send: write a message first.")
-    config = session.config
-    provider = get_provider(config.provider)
-    provider.check(config)
-    check_fits(text, config)
-    with _exclusive(session):
-        run = _Exchange(session, config, provider, namespace, on_event, cancel)
-        return run.run(text)
+    return _answer(session, text, options)
 
 
-def retry_reply(
-    session: Session,
-    *,
-    namespace: Mapping[str, Any] | None = None,
-    on_event: EventCallback | None = None,
-    cancel: CancelFlag | None = None,
-) -> Message:
+def retry_reply(session: Session, **options: Unpack[ExchangeOptions]) -> Message:
     """Ask the model again for the newest user message: the replies after it are kept,
     marked ``superseded`` (never sent as context), and a new reply streams in as with
     :func:`send_message`."""
+    return _answer(session, None, options)
+
+
+def _answer(session: Session, text: str | None, options: ExchangeOptions) -> Message:
+    """One exchange for ``text``, or for the newest user message again when None (retry)."""
+    unknown = options.keys() - ExchangeOptions.__annotations__.keys()
+    if unknown:  # a mistyped option must not be ignored
+        raise TypeError(f"unexpected keyword argument(s): {', '.join(sorted(unknown))}")
     config = session.config
     provider = get_provider(config.provider)
     provider.check(config)
+    if text is not None:
+        check_fits(text, config)
     with _exclusive(session):
-        supersede_last_reply(session)
-        run = _Exchange(session, config, provider, namespace, on_event, cancel)
-        return run.run(None)
+        if text is None:
+            supersede_last_reply(session)
+        run = _Exchange(
+            session,
+            config,
+            provider,
+            options.get("namespace"),
+            options.get("on_event"),
+            options.get("cancel"),
+        )
+        return run.run(text)
 
 
 @contextmanager
@@ -135,24 +147,16 @@ class _Round:
     done: Done | None = None
 
 
+@dataclass
 class _Exchange:
-    def __init__(
-        self,
-        session: Session,
-        config: SessionConfig,
-        provider: Provider,
-        namespace: Mapping[str, Any] | None,
-        on_event: EventCallback | None,
-        cancel: CancelFlag | None,
-    ) -> None:
-        self.session = session
-        self.config = config
-        self.provider = provider
-        self.namespace = namespace
-        self.on_event = on_event
-        self.cancel = cancel
-        self.current: Message | None = None
-        self.open_calls: list[ToolCall] = []
+    session: Session
+    config: SessionConfig
+    provider: Provider
+    namespace: Mapping[str, Any] | None
+    on_event: EventCallback | None
+    cancel: CancelFlag | None
+    current: Message | None = None
+    open_calls: list[ToolCall] = field(default_factory=list)
 
     def run(self, text: str | None) -> Message:
         """One exchange for ``text``; None: answer the newest user message again (retry)."""

@@ -20,6 +20,25 @@ class ChatRequest:
     tools: list[dict[str, Any]] = field(default_factory=list)
 
 
+def chat_body(request: ChatRequest) -> dict[str, Any]:
+    """The chat-completions body of ``request`` (OpenAI's form, which LiteLLM takes too): a
+    streamed reply with its usage, and only the settings the session sets."""
+    config = request.config
+    body: dict[str, Any] = {
+        "model": config.model,
+        "messages": request.messages,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    if config.temperature is not None:
+        body["temperature"] = config.temperature
+    if config.max_tokens is not None:
+        body["max_tokens"] = config.max_tokens
+    if request.tools:
+        body["tools"] = request.tools
+    return body
+
+
 class Provider(Protocol):
     """Turns a :class:`ChatRequest` into events. ``stream`` raises
     :class:`~jido_magics.agents.errors.ProviderError` (or yields ``ErrorEvent``) on failure

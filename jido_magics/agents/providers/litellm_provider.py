@@ -22,13 +22,16 @@ from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
+# a module import: ``from . import failures`` would count as importing the package too
+import jido_magics.agents.providers.failures as failures
+
 from ...core.errors import shorten
 from ...core.records import SessionConfig
 from ..errors import ChatError, ProviderError
 from ..events import ProviderEvent
-from .base import ChatRequest
+from .base import ChatRequest, chat_body
 from .keys import environment_keys, family, key_hint
-from .openai_provider import PLACEHOLDER_KEY, TIMEOUT_ENV, read_timeout, redact, stream_events
+from .openai_provider import PLACEHOLDER_KEY, read_timeout, redact, stream_events
 
 PACKAGE = "litellm"
 INSTALL = "pip install 'jido_magics[litellm]'"
@@ -134,10 +137,7 @@ class LiteLLMProvider:
 def _arguments(litellm: ModuleType, request: ChatRequest) -> dict[str, Any]:
     config = request.config
     arguments: dict[str, Any] = {
-        "model": config.model,
-        "messages": request.messages,
-        "stream": True,
-        "stream_options": {"include_usage": True},
+        **chat_body(request),
         "timeout": read_timeout(),
         "num_retries": 0,  # a failure is reported at once; the user decides to retry
         "max_retries": 0,
@@ -149,12 +149,6 @@ def _arguments(litellm: ModuleType, request: ChatRequest) -> dict[str, Any]:
         arguments["api_key"] = config.api_key
     elif config.base_url and _missing_keys(litellm, config.model or ""):
         arguments["api_key"] = PLACEHOLDER_KEY  # a local server needs none; LiteLLM wants one
-    if config.temperature is not None:
-        arguments["temperature"] = config.temperature
-    if config.max_tokens is not None:
-        arguments["max_tokens"] = config.max_tokens
-    if request.tools:
-        arguments["tools"] = request.tools
     return arguments
 
 
@@ -215,24 +209,21 @@ def _by_status(
     exc: BaseException, names: set[str], status: int | None, where: str, model: str | None
 ) -> str:
     if "Timeout" in names or status == 408:
-        return _timeout(where)
+        return failures.no_answer(where, read_timeout())
     if "MidStreamFallbackError" in names:
         detail = _detail(exc)
         if "finish_reason" in detail:
-            return "The reply stream was cut off before the model finished."
-        return f"The connection to {where} broke during the reply: {detail}"
+            return failures.CUT_OFF
+        return failures.broke_during_reply(where, detail)
     if status == 401 or "AuthenticationError" in names:
-        return (
-            f"{where} refused the API key (HTTP 401): check {key_hint(model)} "
-            "or %session config api_key=..."
-        )
+        return failures.key_refused(where, key_hint(model))
     if status == 429 or "RateLimitError" in names:
         wait = _retry_after(exc)
         later = f"try again in {wait}" if wait else "try again later"
         return f"{where} is limiting requests (HTTP 429): {_detail(exc).rstrip('.')}; {later}."
     if isinstance(status, int) and 400 <= status < 600:
-        return f"{where} answered HTTP {status}: {_detail(exc)}"
-    return f"The reply from {where} could not be read: {type(exc).__name__}: {_detail(exc)}"
+        return failures.http_status(where, status, _detail(exc))
+    return failures.unreadable(where, exc, _detail(exc))
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
@@ -252,27 +243,19 @@ def _transport(
 ) -> str | None:
     for error in chain:
         if isinstance(error, json.JSONDecodeError | UnicodeDecodeError):
-            return f"{where} sent a malformed stream (not JSON): {error}"
+            return failures.malformed(where, error)
     if names & {"ReadTimeout", "ConnectTimeout", "WriteTimeout", "PoolTimeout", "TimeoutError"}:
-        return _timeout(where)
+        return failures.no_answer(where, read_timeout())
     refused = [
         e for e in chain if isinstance(e, ConnectionError) or type(e).__name__ == "ConnectError"
     ]
     if refused:
-        cause = refused[-1]
-        return f"Cannot reach {where}: {type(cause).__name__}: {cause}"
+        return failures.unreachable(where, refused[-1])
     broken = {"RemoteProtocolError", "ReadError"} & names
     if broken and during_reply:
         cause = next(e for e in chain if type(e).__name__ in broken)
-        return f"The connection to {where} broke during the reply: {cause}"
+        return failures.broke_during_reply(where, cause)
     return None
-
-
-def _timeout(where: str) -> str:
-    return (
-        f"No answer from {where} within {read_timeout():g} s (timeout); "
-        f"try again, or raise {TIMEOUT_ENV}."
-    )
 
 
 def _detail(exc: BaseException) -> str:

@@ -14,6 +14,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+# a module import: ``from . import failures`` would count as importing the package too
+import jido_magics.agents.providers.failures as failures
+
 from ...core.records import SessionConfig
 from ...core.redaction import hide_keys
 from ..errors import ChatError, ProviderError
@@ -26,12 +29,11 @@ from ..events import (
     UsageEvent,
 )
 from ..tools import arguments_from_json
-from .base import ChatRequest
+from .base import ChatRequest, chat_body
+from .failures import TIMEOUT_ENV
 
 BASE_URL_ENV = "OPENAI_BASE_URL"
 API_KEY_ENV = "OPENAI_API_KEY"
-#: Seconds to wait for the next bytes of a reply (a slow local model may need long).
-TIMEOUT_ENV = "JIDO_MAGICS_TIMEOUT"
 DEFAULT_READ_TIMEOUT = 120.0
 CONNECT_TIMEOUT = 10.0
 OPENAI_URL = "https://api.openai.com/v1"
@@ -96,18 +98,7 @@ class OpenAIProvider:
             max_retries=0,  # a failure is reported at once; the user decides to retry
             timeout=openai.Timeout(endpoint.read_timeout, connect=CONNECT_TIMEOUT),
         )
-        body: dict[str, Any] = {
-            "model": config.model,
-            "messages": request.messages,
-            "stream": True,
-            "stream_options": {"include_usage": True},
-        }
-        if config.temperature is not None:
-            body["temperature"] = config.temperature
-        if config.max_tokens is not None:
-            body["max_tokens"] = config.max_tokens
-        if request.tools:
-            body["tools"] = request.tools
+        body = chat_body(request)
         try:
             try:
                 stream = client.chat.completions.create(**body)
@@ -162,7 +153,7 @@ def stream_events(
             if choice.finish_reason:
                 finish_reason = choice.finish_reason
     if finish_reason is None:
-        raise ProviderError("The reply stream was cut off before the model finished.")
+        raise ProviderError(failures.CUT_OFF)
     if usage is not None:
         cost = None if price is None else price(usage)
         yield UsageEvent(usage.prompt_tokens or 0, usage.completion_tokens or 0, cost)
@@ -196,29 +187,23 @@ def _describe(exc: BaseException, endpoint: Endpoint, *, during_reply: bool = Fa
     where = endpoint.base_url
     timeouts, transport_errors = _http_errors()
     if isinstance(exc, (openai.APITimeoutError, *timeouts)):
-        text = (
-            f"No answer from {where} within {endpoint.read_timeout:g} s (timeout); "
-            f"try again, or raise {TIMEOUT_ENV}."
-        )
+        text = failures.no_answer(where, endpoint.read_timeout)
     elif isinstance(exc, openai.AuthenticationError):
-        text = (
-            f"{where} refused the API key (HTTP 401): check {API_KEY_ENV} "
-            "or %session config api_key=..."
-        )
+        text = failures.key_refused(where, API_KEY_ENV)
     elif isinstance(exc, openai.APIStatusError):
-        text = f"{where} answered HTTP {exc.status_code}: {_server_message(exc)}"
+        text = failures.http_status(where, exc.status_code, _server_message(exc))
     elif isinstance(exc, (openai.APIConnectionError, *transport_errors)):
         cause = exc.__cause__ or exc
         if during_reply:
-            text = f"The connection to {where} broke during the reply: {cause}"
+            text = failures.broke_during_reply(where, cause)
         else:
-            text = f"Cannot reach {where}: {type(cause).__name__}: {cause}"
+            text = failures.unreachable(where, cause)
     elif isinstance(exc, json.JSONDecodeError | UnicodeDecodeError):
-        text = f"{where} sent a malformed stream (not JSON): {exc}"
+        text = failures.malformed(where, exc)
     elif isinstance(exc, openai.APIError):
         text = f"{where} reported an error: {exc.message}"
     else:
-        text = f"The reply from {where} could not be read: {type(exc).__name__}: {exc}"
+        text = failures.unreadable(where, exc, exc)
     return redact(" ".join(text.split()), endpoint.api_key)
 
 
