@@ -51,6 +51,31 @@ def test_a_renamed_notebook_keeps_saving_to_the_first_folder(
     ]
 
 
+def test_a_kernel_not_told_of_the_rename_keeps_its_notebook_folder(
+    shell, registry, workdir, capsys
+) -> None:
+    """JupyterLab renames the file but the running kernel keeps its old ``__session__`` (and
+    ``JPY_SESSION_NAME``), which now names no file: new sessions still go beside the notebook
+    (its first folder), not to the ``.sessions`` every notebook-less kernel shares."""
+    report = notebook(workdir, "report.ipynb")
+    shell.user_ns["__session__"] = str(report)
+    try:
+        run(shell, "new before")
+        run(shell, "save")
+        os.rename(report, workdir / "final.ipynb")
+        run(shell, "new after")
+        run(shell, "save")
+        assert sorted(os.listdir(workdir / "report.sessions")) == sorted(
+            f"{s.id}.json" for s in registry.sessions
+        )
+        assert not (workdir / ".sessions").exists()
+        capsys.readouterr()
+        run(shell, "where")
+        assert "report.sessions" in capsys.readouterr().out
+    finally:
+        shell.user_ns.pop("__session__", None)
+
+
 def test_after_a_restart_resume_names_the_old_folder_and_loads_from_it(
     ipython_shell, workdir, capsys
 ) -> None:

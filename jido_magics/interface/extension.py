@@ -48,6 +48,8 @@ class Extension:
         #: Each session's home: the store it was loaded from or first saved to, kept for the
         #: kernel's life even if the notebook is renamed (see ``interface.saving``).
         self.homes: dict[str, SessionStore] = {}
+        #: The notebook last found for this kernel (kept when it is renamed away).
+        self._notebook: Path | None = None
 
     def default_config(self) -> SessionConfig:
         """Settings of a new session: the magics' settings, then the environment, then
@@ -62,13 +64,19 @@ class Extension:
     def sessions_folder(self) -> Path:
         """``SessionMagics.sessions_dir`` when set, else the folder beside the notebook (see
         ``persistence.location``)."""
-        from ..persistence.location import sessions_folder
+        from ..persistence.location import folder_for_notebook, notebook_path, sessions_folder
 
-        return sessions_folder(
-            folder=self.settings.sessions_dir,
-            user_ns=getattr(self.shell, "user_ns", None),
-            cwd=self.cwd,
-        )
+        user_ns = getattr(self.shell, "user_ns", None)
+        if not self.settings.sessions_dir:
+            found = notebook_path(None, user_ns)
+            if found is not None:
+                self._notebook = found
+            elif self._notebook is not None:
+                # Renamed or moved while this kernel runs: Jupyter does not tell the kernel
+                # its new name, so new sessions go where this notebook's sessions already are
+                # rather than to the folder every notebook-less kernel shares.
+                return folder_for_notebook(self._notebook)
+        return sessions_folder(folder=self.settings.sessions_dir, user_ns=user_ns, cwd=self.cwd)
 
     @property
     def store(self) -> SessionStore:
