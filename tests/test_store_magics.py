@@ -172,6 +172,9 @@ def test_saved_sessions_with_one_name(shell, registry, capsys) -> None:
         run(shell, "close")
     message = one_line_usage_error(shell, "resume twin")
     assert all(f"twin ({i})" in message for i in ids)
+    assert "several have that name: use its id" in message  # not "type more"
+    assert "use its id" in one_line_usage_error(shell, "delete TWIN")
+    assert "type more of the name" in one_line_usage_error(shell, "resume tw")
     run(shell, f"resume {ids[0]}")
     message = one_line_usage_error(shell, f"resume {ids[1]}")
     assert "Another open session is named 'twin'" in message and "%session rename" in message

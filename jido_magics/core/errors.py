@@ -27,14 +27,16 @@ class SessionNotFound(SessionError):
 
 
 class AmbiguousTarget(SessionError):
-    def __init__(self, target: str, candidates: list[str]) -> None:
+    def __init__(
+        self,
+        target: str,
+        candidates: list[str],
+        advice: str = "type more of the name or use its index",
+    ) -> None:
         self.target = target
         self.candidates = candidates
         listed = ", ".join(f"'{name}'" for name in candidates)
-        super().__init__(
-            f"Ambiguous session '{target}': matches {listed}; "
-            "type more of the name or use its index."
-        )
+        super().__init__(f"Ambiguous session '{target}': matches {listed}; {advice}.")
 
 
 class NoActiveSession(SessionError):

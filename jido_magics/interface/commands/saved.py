@@ -198,7 +198,12 @@ def match_listed(listed: Sequence[Listed], text: str) -> Listed | None:
     if len(distinct) == 1:
         return distinct[0]
     if distinct:
-        raise AmbiguousTarget(text, [f"{s.name or '?'} ({s.id})" for s in reversed(distinct)])
+        candidates = [f"{s.name or '?'} ({s.id})" for s in reversed(distinct)]
+        if all(s.name is not None and s.name.casefold() == folded for s in distinct):
+            raise AmbiguousTarget(
+                text, candidates, "several have that name: use its id or its index in the list"
+            )
+        raise AmbiguousTarget(text, candidates)
     return None
 
 
