@@ -282,7 +282,12 @@ def test_config_shows_settings_without_the_key(shell, registry, capsys) -> None:
     ]
     assert rows["provider"] == "offline" and rows["api_key"] == "set"
     assert rows["context_budget"] == "8192 tokens"
+    assert rows["model"] == "(the provider's default)"
     assert "very-secret" not in out
+    cell(shell, "%session config provider=openai")
+    capsys.readouterr()
+    cell(shell, "%session config")
+    assert "model           (none: %session config model=NAME)" in capsys.readouterr().out
     assert "very-secret" not in repr(registry.active) + repr(registry.active.config)
 
 

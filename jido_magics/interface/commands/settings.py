@@ -11,7 +11,7 @@ from ...agents.config_words import KEYS, apply_settings
 from ...agents.context import DEFAULT_SYSTEM_PROMPT
 from ...agents.providers.keys import key_variables
 from ...core.errors import shorten
-from ...core.records import SessionConfig
+from ...core.records import DEFAULT_PROVIDER, SessionConfig
 from ...core.session import Session
 from ...core.text import usd
 from .command import SESSION_OPTION, Arg, Command
@@ -27,7 +27,12 @@ def describe_settings(session: Session) -> str:
     system = config.system_prompt
     shown = {
         "provider": config.provider,
-        "model": config.model or "(the provider's default)",
+        "model": config.model
+        or (
+            "(the provider's default)"
+            if config.provider == DEFAULT_PROVIDER
+            else "(none: %session config model=NAME)"  # openai and litellm need one
+        ),
         "base_url": config.base_url
         or (f"(from OPENAI_BASE_URL: {env_url})" if env_url else "(the provider's default)"),
         "temperature": "(the model's default)"
