@@ -60,4 +60,5 @@ def test_a_bad_query_is_one_line_in_the_note(view) -> None:  # type: ignore[no-u
     box = view.search_box
     assert box.search("*?!") == []
     assert "Nothing to search for" in box.note.value and box.results.options == ()
-    assert box.search("   ") == [] and box.note.value == ""
+    assert box.search("   ") == [] and box.note.value.startswith("Type what to search for")
+    assert box.search("NEAR(") == [] and box.note.value == "No message matches &#x27;NEAR(&#x27;."

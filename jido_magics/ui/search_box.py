@@ -12,6 +12,7 @@ import ipywidgets as widgets
 from ..core.errors import JidoError, shorten
 from ..core.search import Hit
 from ..core.session import Session
+from ..core.text import plural
 from .parts import add_classes
 
 #: ``search(text) -> hits``: the hits of a query as typed, newest first.
@@ -19,7 +20,8 @@ Searcher = Callable[[str], "list[Hit]"]
 #: ``open_hit(hit) -> session``: the open session of a hit (resumed when it is saved).
 Opener = Callable[[Hit], Session]
 
-PROMPT = 'Search messages: words or "a phrase"'
+QUERY_FORM = 'words or "a phrase"'
+PROMPT = f"Search messages: {QUERY_FORM}"
 
 
 class SearchBox:
@@ -61,15 +63,17 @@ class SearchBox:
         """Run the query (default: the field's text) and list its hits."""
         text = self.query.value if text is None else text
         if not text.strip():
-            self._show([], "")
+            self._show([], f"Type what to search for: {QUERY_FORM}.")
             return []
         try:
             hits = self._search(text)
         except JidoError as exc:
             self._show([], str(exc))
             return []
-        count = len(hits)
-        self._show(hits, f"{count} hit{'s' * (count != 1)}, newest first: choose one to go there.")
+        if not hits:
+            self._show(hits, f"No message matches '{shorten(text.strip(), 40)}'.")
+        else:
+            self._show(hits, f"{plural(len(hits), 'hit')}, newest first: choose one to go there.")
         return hits
 
     def choose(self, index: int) -> Session | None:
