@@ -274,12 +274,27 @@ def stop(process: subprocess.Popen) -> None:
 
 
 def wait_for_kernel(page: Any) -> None:
-    """Wait until JupyterLab has the notebook's kernel connected and idle."""
-    page.wait_for_function(
+    """Wait until JupyterLab has the notebook's kernel connected and idle. When its own start
+    of the kernel failed (on a loaded machine: a timeout, or the kernel specs not loaded yet),
+    JupyterLab asks which kernel to start: take the one it offers, the notebook's."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    ready = (
         "() => { const kernel = window.jupyterapp?.shell.currentWidget?.sessionContext"
         "?.session?.kernel; return kernel?.connectionStatus === 'connected'"
         " && kernel?.status === 'idle'; }"
     )
+    offered = page.locator(".jp-Dialog", has_text="Select Kernel").locator(".jp-mod-accept")
+    deadline = time.monotonic() + UI_TIMEOUT_MS / 1000
+    while True:
+        try:
+            page.wait_for_function(ready, timeout=5_000)
+            return
+        except PlaywrightTimeout:
+            if offered.count():
+                offered.click()
+            elif time.monotonic() > deadline:
+                raise
 
 
 def run_all_cells(page: Any, cells: Any, ran: Callable[[], None] | None = None) -> None:

@@ -122,7 +122,7 @@ def big(store: SessionStore) -> tuple[SessionStore, str]:
     return store, session.id
 
 
-@pytest.mark.slow  # 400 forked kills: about 14 s on a quiet machine
+@pytest.mark.slow  # 400 forked kills: the longest persistence test
 def test_sigkill_at_random_moments(big: tuple[SessionStore, str]) -> None:
     store, session_id = big
     keys = store.keys
