@@ -157,7 +157,7 @@ def index_new_file(
     cache = cache_for(store)
 
     def forget() -> None:
-        with cache._using() as db:  # untimed: a new file has no rows yet
+        with cache.using() as db:  # untimed: a new file has no rows yet
             key = db.execute("SELECT key FROM files WHERE file_id=?", (session_id,)).fetchone()[0]
             db.execute(
                 "DELETE FROM text WHERE rowid BETWEEN ? AND ?",

@@ -3,20 +3,19 @@
 Per sessions folder it holds each file's stat fingerprint (device, inode, size, mtime_ns,
 ctime_ns), its envelope head (kid, sig) and what its last full verification found (status,
 name, generation, times, message count), plus an FTS5 index of message text. Nothing here is
-ever trusted to load a session: the store verifies the chosen file in full. Deleting the
-database loses nothing. Any failure (read-only or full disk, a corrupt or hostile database, a
-file where the folder should be) turns the cache off for the kernel with one line; callers
-then verify every file as before.
+ever trusted to load a session: the store verifies the chosen file in full. The text index
+is read and written by :mod:`.text_index`. Deleting the database loses nothing. Any failure
+(read-only or full disk, a corrupt or hostile database, a file where the folder should be)
+turns the cache off for the kernel with one line; callers then verify every file as before.
 """
 
 from __future__ import annotations
 
-import heapq
 import os
 import sqlite3
 import sys
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,12 +24,6 @@ from typing import Any
 CACHE_ENV = "JIDO_MAGICS_CACHE_DIR"
 DATABASE = "sessions.sqlite3"
 SCHEMA = 2
-#: Message numbers live in the low bits of a text row's rowid, the file's key above them.
-_NUMBER_BITS = 32
-_NUMBER_MASK = (1 << _NUMBER_BITS) - 1
-#: A word in at most this many messages is sorted by time at once; a more frequent one is
-#: searched file by file, newest first, stopping when older files cannot hold a newer hit.
-_FEW = 2000
 
 _TABLES = (
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -92,17 +85,6 @@ class Entry:
     indexed: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class TextRow:
-    """One message found in the index."""
-
-    key: int
-    number: int
-    role: str
-    created_at: str
-    content: str
-
-
 class CacheOff(Exception):
     """The cache failed; it is off for the rest of the kernel."""
 
@@ -161,7 +143,7 @@ class Cache:
             ).fetchone()
             if row is not None and row[0] is not None and row[0] != str(SCHEMA):
                 raise sqlite3.DatabaseError("another schema")
-            with _transaction(db):
+            with transaction(db):
                 for statement in _TABLES:
                     db.execute(statement)
                 db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA),))
@@ -171,7 +153,7 @@ class Cache:
         return db
 
     @contextmanager
-    def _using(self) -> Iterator[sqlite3.Connection]:
+    def using(self) -> Iterator[sqlite3.Connection]:
         """The connection, under the lock; any failure turns the cache off."""
         with self._lock:
             try:
@@ -209,26 +191,26 @@ class Cache:
 
     # -- file metadata ---------------------------------------------------------------------
 
-    def _folder_key(self, db: sqlite3.Connection, folder: Path, ring: str) -> int:
+    def folder_key(self, db: sqlite3.Connection, folder: Path, ring: str) -> int:
         """The folder's key; its rows are forgotten when the key ring changed (a file's
         status depends on the keys it was checked with)."""
         path = os.fspath(folder)
         row = db.execute("SELECT key, ring FROM folders WHERE path=?", (path,)).fetchone()
         if row is None:
-            with _transaction(db):
+            with transaction(db):
                 cursor = db.execute("INSERT INTO folders(path, ring) VALUES (?, ?)", (path, ring))
             return int(cursor.lastrowid or 0)
         key, known_ring = row
         if known_ring != ring:
-            with _transaction(db):
+            with transaction(db):
                 db.execute("UPDATE files SET settled=0 WHERE folder=?", (key,))
                 db.execute("UPDATE folders SET ring=? WHERE key=?", (ring, key))
         return int(key)
 
     def entries(self, folder: Path, ring: str) -> dict[str, Entry]:
         """The verified state of every file of ``folder`` the cache knows, by file id."""
-        with self._using() as db:
-            folder_key = self._folder_key(db, folder, ring)
+        with self.using() as db:
+            folder_key = self.folder_key(db, folder, ring)
             rows = db.execute(
                 "SELECT file_id, dev, ino, size, mtime_ns, ctime_ns, settled, kid, sig, status,"
                 " name, generation, saved_at, updated_at, message_count, problem, modified_at, key,"
@@ -251,9 +233,9 @@ class Cache:
         gone = list(gone)
         if not entries and not gone:
             return
-        with self._using() as db:
-            folder_key = self._folder_key(db, folder, ring)
-            with _transaction(db):
+        with self.using() as db:
+            folder_key = self.folder_key(db, folder, ring)
+            with transaction(db):
                 for file_id in gone:
                     db.execute(
                         "INSERT OR IGNORE INTO orphans SELECT key FROM files"
@@ -295,128 +277,16 @@ class Cache:
 
     def forget(self, folder: Path) -> None:
         """Forget what was verified in ``folder`` (its text stays until re-indexed)."""
-        with self._using() as db, _transaction(db):
+        with self.using() as db, transaction(db):
             db.execute(
                 "UPDATE files SET settled=0 WHERE folder IN (SELECT key FROM folders WHERE path=?)",
                 (os.fspath(folder),),
             )
 
-    # -- text ------------------------------------------------------------------------------
-
-    def index(
-        self,
-        folder: Path,
-        ring: str,
-        file_id: str,
-        stamp: str,
-        messages: Iterable[tuple[str, str, str]],
-    ) -> int:
-        """Replace the indexed text of ``file_id`` by ``messages`` ((role, created_at,
-        content) in order, from a full verification of the file); ``stamp`` is the file's
-        fingerprint then ("": index it again next time). Returns the file's key (0: the file
-        was not listed)."""
-        with self._using() as db:
-            folder_key = self._folder_key(db, folder, ring)
-            row = db.execute(
-                "SELECT key, indexed FROM files WHERE folder=? AND file_id=?",
-                (folder_key, file_id),
-            ).fetchone()
-            if row is None:
-                return 0
-            key, indexed = row
-            base = int(key) << _NUMBER_BITS
-            with _transaction(db):
-                if indexed:
-                    _delete_text(db, int(key))
-                db.executemany(
-                    "INSERT INTO text(rowid, role, created_at, content) VALUES (?, ?, ?, ?)",
-                    (
-                        (base | number, role, created, content)
-                        for number, (role, created, content) in enumerate(messages, 1)
-                    ),
-                )
-                # "-": rows exist but are never current
-                db.execute("UPDATE files SET indexed=? WHERE key=?", (stamp or "-", key))
-            return int(key)
-
-    def clean(self) -> None:
-        """Delete the text of files that left their folder."""
-        with self._using() as db:
-            keys = [row[0] for row in db.execute("SELECT key FROM orphans").fetchall()]
-            for key in keys:
-                with _transaction(db):
-                    _delete_text(db, int(key))
-                    db.execute("DELETE FROM orphans WHERE key=?", (key,))
-
-    def search(
-        self, expression: str, files: Sequence[tuple[int, str]], limit: int
-    ) -> list[TextRow]:
-        """The newest ``limit`` messages matching the FTS5 ``expression`` among ``files``
-        ((key, a time no message of the file is newer than), newest first), newest first."""
-        if not files:
-            return []
-        wanted = {key for key, _ in files}
-        with self._using() as db:
-            # Rowids alone come from the index, without reading any message.
-            found = db.execute(
-                "SELECT rowid FROM text WHERE text MATCH ? LIMIT ?", (expression, _FEW + 1)
-            ).fetchall()
-            if len(found) <= _FEW:
-                rowids = [r for (r,) in found if r >> _NUMBER_BITS in wanted]
-                times = _times(db, rowids)
-            else:  # a frequent word: file by file, newest first, until older files cannot win
-                times = []
-                for key, newest in files:
-                    if len(times) >= limit and newest < heapq.nlargest(limit, times)[-1][0]:
-                        break
-                    low = key << _NUMBER_BITS
-                    times += db.execute(
-                        "SELECT created_at, rowid FROM text WHERE text MATCH ?"
-                        " AND rowid BETWEEN ? AND ? ORDER BY rowid DESC LIMIT ?",
-                        (expression, low, low | _NUMBER_MASK, limit),
-                    ).fetchall()
-            best = [rowid for _, rowid in heapq.nlargest(limit, times)]
-            rows = _rows(db, best)
-        by_rowid = {row[0]: row for row in rows}
-        found_rows = []
-        for rowid in best:
-            row = by_rowid.get(rowid)
-            if row is None:
-                continue
-            _, role, created, content = row
-            if type(content) is str and type(created) is str and type(role) is str:
-                key, number = rowid >> _NUMBER_BITS, rowid & _NUMBER_MASK
-                found_rows.append(TextRow(key, number, role, created, content))
-        return found_rows
-
-
-def _times(db: sqlite3.Connection, rowids: list[int]) -> list[tuple[str, int]]:
-    found: list[tuple[str, int]] = []
-    for start in range(0, len(rowids), 500):
-        chunk = ",".join(map(str, rowids[start : start + 500]))  # integers: nothing typed
-        found += db.execute(
-            f"SELECT created_at, rowid FROM text WHERE rowid IN ({chunk})"
-        ).fetchall()
-    return [(t, r) for t, r in found if type(t) is str]
-
-
-def _rows(db: sqlite3.Connection, rowids: list[int]) -> list[tuple[Any, ...]]:
-    if not rowids:
-        return []
-    listed = ",".join(map(str, rowids))
-    return db.execute(
-        f"SELECT rowid, role, created_at, content FROM text WHERE rowid IN ({listed})"
-    ).fetchall()
-
 
 def stamp_of(fingerprint: Fingerprint) -> str:
     """The fingerprint as one string (the form ``SessionStore`` gives a file it read)."""
     return ":".join(map(str, fingerprint))
-
-
-def _delete_text(db: sqlite3.Connection, key: int) -> None:
-    low = key << _NUMBER_BITS
-    db.execute("DELETE FROM text WHERE rowid BETWEEN ? AND ?", (low, low | _NUMBER_MASK))
 
 
 def _entry(row: tuple[Any, ...]) -> Entry | None:
@@ -467,7 +337,7 @@ def _has_table(db: sqlite3.Connection, name: str) -> bool:
 
 
 @contextmanager
-def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+def transaction(db: sqlite3.Connection) -> Iterator[None]:
     db.execute("BEGIN IMMEDIATE")
     try:
         yield

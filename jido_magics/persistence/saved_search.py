@@ -12,6 +12,7 @@ import time
 from collections.abc import Collection
 
 from ..core.search import Hit, Query, search_sessions, snippet
+from . import text_index
 from .cache import CacheOff, stamp_of
 from .catalog import SETTLE_NS, Listing, key_ring_label
 from .errors import PersistenceError
@@ -50,7 +51,7 @@ def _from_index(
     store: SessionStore, listing: Listing, wanted: list[SavedSession], query: Query, limit: int
 ) -> list[Hit]:
     cache = listing.cache
-    cache.clean()
+    text_index.clean(cache)
     by_key: dict[int, SavedSession] = {}
     for item in wanted:
         entry = listing.entries.get(item.id)
@@ -68,7 +69,7 @@ def _from_index(
         key=lambda pair: pair[1],
         reverse=True,
     )
-    for row in cache.search(query.fts, files, limit):
+    for row in text_index.search(cache, query.fts, files, limit):
         item = by_key[row.key]
         spans = query.spans(row.content)
         hits.append(
@@ -100,7 +101,8 @@ def index_file(store: SessionStore, item: SavedSession, expected: str) -> int:
     # its text is used now but marked to be indexed again next time.
     ctime_ns = int(fingerprint.rsplit(":", 1)[1])
     reusable = ctime_ns < time.time_ns() - SETTLE_NS
-    return cache_for(store).index(
+    return text_index.put(
+        cache_for(store),
         store.folder,
         key_ring_label(store),
         item.id,
