@@ -22,7 +22,7 @@ from jido_magics.core.search import (
     snippet,
 )
 from jido_magics.persistence import cache as cache_module
-from jido_magics.persistence import catalog
+from jido_magics.persistence import catalog, text_index
 
 HOSTILE = [
     "NEAR(a b, 3)",
@@ -257,7 +257,7 @@ def test_frequent_and_rare_words_give_the_same_newest_hits(
 ) -> None:
     """Interleaved sessions: a frequent word (searched file by file) and a rare one (sorted
     at once) both give the globally newest hits."""
-    monkeypatch.setattr(cache_module, "_FEW", few)
+    monkeypatch.setattr(text_index, "_FEW", few)
     sessions = [Session(name) for name in ("one", "two", "three")]
     for i in range(30):
         sessions[(i * 7) % 3].add_message("user", f"common word number {i}")
@@ -287,3 +287,29 @@ def test_search_after_the_cache_was_deleted(shell, registry, cache_folder, settl
     for path in cache_folder.iterdir():
         path.unlink()
     assert len(shell.run_line_magic("session", "search lake").hits) == 2
+
+
+def test_a_search_that_indexes_shows_one_updating_line(
+    shell, registry, settled, capsys, monkeypatch
+) -> None:
+    from jido_magics.interface.commands import search as search_command
+
+    for name in ("alpha", "beta", "gamma"):
+        _saved_session(shell, registry, name, f"{name} talks about otters")
+    monkeypatch.setattr(search_command, "PROGRESS_AFTER", 0.0)
+    monkeypatch.setattr(search_command, "PROGRESS_EVERY", 0.0)
+    capsys.readouterr()
+    found = shell.run_line_magic("session", "search otters")
+    assert len(found.hits) == 6  # three files, two messages each
+    err = capsys.readouterr().err
+    # One line, rewritten in place (\r) per file, ended once the last file is indexed.
+    assert err.count("\n") == 1 and err.endswith("\n")
+    steps = err.rstrip("\n").split("\r")[1:]
+    assert [s.rstrip() for s in steps[:2]] == [
+        "Indexing saved sessions for search: 1 of 3 files…",
+        "Indexing saved sessions for search: 2 of 3 files…",
+    ]
+    assert steps[2].startswith("Indexed 3 saved session files for search in ")
+    # Indexed now: the next search indexes nothing and prints nothing.
+    assert len(shell.run_line_magic("session", "search otters").hits) == 6
+    assert capsys.readouterr().err == ""

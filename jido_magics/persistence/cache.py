@@ -134,8 +134,10 @@ class Cache:
         assert self.path is not None
         db = sqlite3.connect(self.path, timeout=2.0, isolation_level=None, check_same_thread=False)
         try:
+            # Creating the database, without fsync: it holds nothing yet, and a database a
+            # crash damaged is detected and made again (a first listing saves 20-80 ms).
+            db.execute("PRAGMA synchronous=OFF")
             db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")  # derived data: a lost commit is re-done
             row = db.execute(
                 "SELECT value FROM meta WHERE key='schema'"
                 if _has_table(db, "meta")
@@ -147,6 +149,7 @@ class Cache:
                 for statement in _TABLES:
                     db.execute(statement)
                 db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA),))
+            db.execute("PRAGMA synchronous=NORMAL")  # derived data: a lost commit is re-done
         except BaseException:
             db.close()
             raise

@@ -9,7 +9,7 @@ is read, verified and scanned (slower, same results).
 from __future__ import annotations
 
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 from ..core.search import Hit, Query, search_sessions, snippet
 from . import text_index
@@ -19,6 +19,9 @@ from .errors import PersistenceError
 from .file_status import SavedSession
 from .store import SessionStore
 
+#: Called with (files indexed so far, files to index) while a search indexes.
+Progress = Callable[[int, int], None]
+
 
 def search_saved(
     store: SessionStore,
@@ -27,10 +30,11 @@ def search_saved(
     *,
     skip: Collection[str] = (),
     only: str | None = None,
+    progress: Progress | None = None,
 ) -> list[Hit]:
     """The newest ``limit`` messages of the folder's verified saved sessions that match
     ``query``, newest first; ``skip``: ids not to search (open sessions), ``only``: the one
-    id to search."""
+    id to search; ``progress(done, total)`` is called after each file indexed."""
     listing = Listing(store, with_entries=True)
     wanted = [
         item
@@ -41,28 +45,40 @@ def search_saved(
         return []
     if listing.cache.on:
         try:
-            return _from_index(store, listing, wanted, query, limit)
+            return _from_index(store, listing, wanted, query, limit, progress)
         except CacheOff:
             pass
     return _by_reading(store, wanted, query, limit)
 
 
 def _from_index(
-    store: SessionStore, listing: Listing, wanted: list[SavedSession], query: Query, limit: int
+    store: SessionStore,
+    listing: Listing,
+    wanted: list[SavedSession],
+    query: Query,
+    limit: int,
+    progress: Progress | None,
 ) -> list[Hit]:
     cache = listing.cache
     text_index.clean(cache)
     by_key: dict[int, SavedSession] = {}
+    unindexed: list[tuple[SavedSession, str]] = []
     for item in wanted:
         entry = listing.entries.get(item.id)
         fingerprint = listing.fingerprints.get(item.id)
         if entry is None or fingerprint is None:
             continue
-        key = entry.key
-        if not (key and entry.settled and entry.indexed == stamp_of(fingerprint)):
-            key = index_file(store, item, stamp_of(fingerprint))
+        stamp = stamp_of(fingerprint)
+        if entry.key and entry.settled and entry.indexed == stamp:
+            by_key[entry.key] = item
+        else:
+            unindexed.append((item, stamp))
+    for done, (item, stamp) in enumerate(unindexed, 1):
+        key = index_file(store, item, stamp)
         if key:
             by_key[key] = item
+        if progress is not None:
+            progress(done, len(unindexed))
     hits = []
     files = sorted(
         ((key, item.saved_at or "") for key, item in by_key.items()),

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -52,9 +55,47 @@ class SearchResults(TextTable):
 def _run(ext: Extension, args: argparse.Namespace) -> SearchResults:
     query = parse_words(args.query)
     hits, searched = find_hits(
-        ext, query, limit=args.limit, target=args.target, open_only=args.open_only
+        ext,
+        query,
+        limit=args.limit,
+        target=args.target,
+        open_only=args.open_only,
+        progress=IndexingLine(),
     )
     return SearchResults.of(query.text, hits, searched)
+
+
+#: Seconds of indexing before its progress line shows, and between two updates.
+PROGRESS_AFTER = 0.5
+PROGRESS_EVERY = 0.2
+
+
+class IndexingLine:
+    """One line on stderr, rewritten in place, while a search indexes saved files: shown
+    only once it has taken ``PROGRESS_AFTER`` seconds, so a quick search prints nothing."""
+
+    def __init__(self) -> None:
+        self._start = time.monotonic()
+        self._shown = 0.0
+        self._width = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - self._start < PROGRESS_AFTER or (
+            done < total and now - self._shown < PROGRESS_EVERY
+        ):
+            return
+        if done < total:
+            text = f"Indexing saved sessions for search: {done} of {total} files…"
+        elif self._shown:
+            took = now - self._start
+            text = f"Indexed {plural(total, 'saved session file')} for search in {took:.1f} s."
+        else:
+            return
+        self._shown = now
+        end = "\n" if done >= total else ""
+        print(f"\r{text:<{self._width}}", end=end, file=sys.stderr, flush=True)
+        self._width = len(text)
 
 
 def find_hits(
@@ -64,10 +105,12 @@ def find_hits(
     limit: int = DEFAULT_LIMIT,
     target: str | None = None,
     open_only: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[list[Hit], str]:
     """The newest ``limit`` hits of ``query`` in the open sessions and this notebook's saved
     ones (``target``: only that session, open or saved; ``open_only``: open ones only), and
-    what was searched, for the sentence when nothing matched."""
+    what was searched, for the sentence when nothing matched. ``progress(done, total)``:
+    called as saved files are indexed."""
     if limit < 1:
         raise JidoError(f"--limit must be at least 1, not {limit}.")
     registry = ext.registry
@@ -87,7 +130,7 @@ def find_hits(
         from ...persistence.saved_search import search_saved
 
         skip = {s.id for s in registry.sessions}  # their open copy is the newer one
-        saved = search_saved(ext.store, query, limit, skip=skip, only=only_saved)
+        saved = search_saved(ext.store, query, limit, skip=skip, only=only_saved, progress=progress)
         hits = newest_first([*hits, *saved], limit)
         searched = (
             "that saved session"
