@@ -313,3 +313,16 @@ def test_a_search_that_indexes_shows_one_updating_line(
     # Indexed now: the next search indexes nothing and prints nothing.
     assert len(shell.run_line_magic("session", "search otters").hits) == 6
     assert capsys.readouterr().err == ""
+
+
+def test_a_file_another_kernel_removed_from_the_cache_is_searched(
+    shell, registry, cache_folder, settled
+) -> None:
+    """This kernel lists unchanged files from its memory; a search still finds a file whose
+    cache row another kernel removed meanwhile (it is recorded and indexed again)."""
+    path = _saved_session(shell, registry, "alpha", "deep lake")
+    assert len(shell.run_line_magic("session", "search lake").hits) == 2
+    with sqlite3.connect(cache_folder / cache_module.DATABASE, isolation_level=None) as db:
+        db.execute("DELETE FROM files WHERE file_id=?", (path.stem,))
+    hits = shell.run_line_magic("session", "search lake").hits
+    assert [(h.session_name, h.number) for h in hits] == [("alpha", 2), ("alpha", 1)]

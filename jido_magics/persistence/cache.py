@@ -23,13 +23,16 @@ from typing import Any
 
 CACHE_ENV = "JIDO_MAGICS_CACHE_DIR"
 DATABASE = "sessions.sqlite3"
-SCHEMA = 2
+SCHEMA = 3  # 3: files.key AUTOINCREMENT
 
 _TABLES = (
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS folders(key INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL,"
     " ring TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS files(key INTEGER PRIMARY KEY, folder INTEGER NOT NULL,"
+    # AUTOINCREMENT: a key is never reused, so text rows left by a removed file (until the
+    # next search cleans them) can never be taken for another file's.
+    "CREATE TABLE IF NOT EXISTS files(key INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " folder INTEGER NOT NULL,"
     " file_id TEXT NOT NULL, dev INTEGER, ino INTEGER, size INTEGER, mtime_ns INTEGER,"
     " ctime_ns INTEGER, settled INTEGER, kid TEXT, sig TEXT, status TEXT, name TEXT,"
     " generation INTEGER, saved_at TEXT, updated_at TEXT, message_count INTEGER,"
@@ -227,6 +230,21 @@ class Cache:
             if entry is not None:  # a row of the wrong shape is verified again
                 found[entry.file_id] = entry
         return found
+
+    def indexed(self, folder: Path, ring: str) -> dict[str, tuple[int, str]]:
+        """(key, fingerprint its indexed text was read at) of every file of ``folder`` the
+        cache knows, by file id: what a search needs, without the rest of each row."""
+        with self.using() as db:
+            folder_key = self.folder_key(db, folder, ring)
+            rows = db.execute(
+                "SELECT file_id, key, indexed FROM files WHERE folder=?", (folder_key,)
+            ).fetchall()
+        # A value of the wrong type (a damaged or hand-edited database) is never current.
+        return {
+            file_id: (key, indexed if type(indexed) is str else "")
+            for file_id, key, indexed in rows
+            if type(file_id) is str and type(key) is int
+        }
 
     def record(
         self, folder: Path, ring: str, entries: Iterable[Entry], gone: Iterable[str]

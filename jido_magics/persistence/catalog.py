@@ -52,19 +52,38 @@ def key_ring_label(store: SessionFiles) -> str:
 
 
 class Listing:
-    """One pass over a folder: every session file with its status. ``with_entries``: also the
-    cache rows of the listed files (``entries``, for search), read from the database."""
+    """One pass over a folder: every session file with its status. ``for_search``: also
+    each file's key and indexed fingerprint in the cache (``indexed``), read from the
+    database after the listing."""
 
-    def __init__(self, store: SessionFiles, *, with_entries: bool = False) -> None:
+    def __init__(self, store: SessionFiles, *, for_search: bool = False) -> None:
         self.store = store
         self.cache = cache_for(store)
         self.saved: list[SavedSession] = []
-        #: Cache rows by file id (only ``with_entries``): listed from, or just recorded in,
-        #: the cache.
-        self.entries: dict[str, Entry] = {}
         self.fingerprints: dict[str, Fingerprint] = {}
-        self._with_entries = with_entries
+        #: (key, indexed fingerprint) by file id, from the database (only ``for_search``).
+        self.indexed: dict[str, tuple[int, str]] = {}
         self._scan()
+        if for_search and self.cache.on:
+            self._read_indexed()
+
+    def _read_indexed(self) -> None:
+        """The index state of the listed files. A file listed from this kernel's memory but
+        missing from the database (another kernel saw it gone meanwhile) is listed again
+        without that memory, so it is recorded again."""
+        store = self.store
+        try:
+            self.indexed = self.cache.indexed(store.folder, key_ring_label(store))
+        except (CacheOff, PersistenceError):
+            return
+        if any(item.ok and item.id not in self.indexed for item in self.saved):
+            _memos.pop(store, None)
+            self.saved, self.fingerprints = [], {}
+            self._scan()
+            try:
+                self.indexed = self.cache.indexed(store.folder, key_ring_label(store))
+            except CacheOff:
+                self.indexed = {}
 
     def _scan(self) -> None:
         store = self.store
@@ -89,10 +108,9 @@ class Listing:
             return
         # This kernel's own last listing of the folder: files unchanged since then need no
         # database read either (the database may hold another kernel's newer rows: they are
-        # read for the others). A search reads every row: it needs their index state, and a
-        # file missing from the database (deleted meanwhile) is recorded again.
+        # read for the others).
         memo_ring, memo = _memos.get(store, ("", {}))
-        if memo_ring != ring or self._with_entries:
+        if memo_ring != ring:
             memo = {}
         new_memo: dict[str, tuple[Fingerprint, SavedSession]] = {}
         misses: list[tuple[str, Path, os.stat_result | None]] = []
@@ -113,7 +131,7 @@ class Listing:
             misses.append((session_id, folder / dir_entry.name, info))
         present = {session_id for session_id, _ in files}
         gone = [session_id for session_id in memo if session_id not in present]
-        if misses or gone or self._with_entries:
+        if misses or gone:
             known = self._known(folder, ring)
             gone = [session_id for session_id in known if session_id not in present]
             changed: list[tuple[str, Path, os.stat_result | None, Entry | None]] = []
@@ -124,7 +142,6 @@ class Listing:
                     if cached.fingerprint == fingerprint:
                         item = self._from_entry(cached, path)
                         self.saved.append(self._current(item))
-                        self.entries[session_id] = cached
                         self.fingerprints[session_id] = fingerprint
                         new_memo[session_id] = (fingerprint, item)
                         continue
@@ -175,7 +192,6 @@ class Listing:
             cached.key if cached is not None else 0,
             cached.indexed if cached is not None else "",
         )
-        self.entries[session_id] = entry
         return entry
 
     def _known(self, folder: Path, ring: str) -> dict[str, Entry]:

@@ -35,7 +35,7 @@ def search_saved(
     """The newest ``limit`` messages of the folder's verified saved sessions that match
     ``query``, newest first; ``skip``: ids not to search (open sessions), ``only``: the one
     id to search; ``progress(done, total)`` is called after each file indexed."""
-    listing = Listing(store, with_entries=True)
+    listing = Listing(store, for_search=True)
     wanted = [
         item
         for item in listing.saved
@@ -64,13 +64,15 @@ def _from_index(
     by_key: dict[int, SavedSession] = {}
     unindexed: list[tuple[SavedSession, str]] = []
     for item in wanted:
-        entry = listing.entries.get(item.id)
         fingerprint = listing.fingerprints.get(item.id)
-        if entry is None or fingerprint is None:
+        if fingerprint is None:
             continue
+        # Text is current when it was read from the file at the fingerprint it has now (and
+        # indexed only once that fingerprint had settled: see index_file).
         stamp = stamp_of(fingerprint)
-        if entry.key and entry.settled and entry.indexed == stamp:
-            by_key[entry.key] = item
+        key, indexed = listing.indexed.get(item.id, (0, ""))
+        if key and indexed == stamp:
+            by_key[key] = item
         else:
             unindexed.append((item, stamp))
     for done, (item, stamp) in enumerate(unindexed, 1):
