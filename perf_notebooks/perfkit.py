@@ -80,8 +80,10 @@ def time_calls(
     label: str = "",
     warmup: int = 3,
     before: Callable[[], Any] | None = None,
+    clock: Callable[[], int] = time.perf_counter_ns,
 ) -> Timing:
-    """Call ``fn`` ``iterations`` times, timing each call alone with ``perf_counter_ns``.
+    """Call ``fn`` ``iterations`` times, timing each call alone with ``clock`` (wall time;
+    ``time.process_time_ns``: the CPU time of the process).
 
     ``before`` runs untimed before every call (to set up state the call consumes). The garbage
     collector runs before the loop and stays enabled, as in real use. What ``fn`` returns is
@@ -92,7 +94,6 @@ def time_calls(
             before()
         fn()
     gc.collect()
-    clock = time.perf_counter_ns
     samples = []
     for _ in range(iterations):
         if before is not None:

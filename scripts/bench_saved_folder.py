@@ -62,7 +62,9 @@ def measure(args: argparse.Namespace, scratch: Path) -> int:
         shell, SessionStore(folder), scratch, iterations=args.iterations, cold=args.cold
     )
     fk.report(found)
-    fk.report(fk.cpu_times(shell, SessionStore(folder)))
+    cpu = fk.Figures(shell, SessionStore(folder), scratch, iterations=args.iterations, cpu=True)
+    fk.report({name: getattr(cpu, name)() for name in ("warm", "tab", "resume", "search")})
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     return 0
 
 
