@@ -295,12 +295,10 @@ def _head(path: Path, info: os.stat_result | None) -> tuple[str, str]:
         return "", ""
     try:
         fd = os.open(path, _READ_FLAGS)
+        try:
+            head = os.read(fd, _HEAD_BYTES)
+        finally:
+            os.close(fd)
     except OSError:
         return "", ""
-    try:
-        head = os.read(fd, _HEAD_BYTES)
-    except OSError:
-        return "", ""
-    finally:
-        os.close(fd)
     return head_fields(head) or ("", "")
