@@ -62,3 +62,18 @@ def test_a_bad_query_is_one_line_in_the_note(view) -> None:  # type: ignore[no-u
     assert "Nothing to search for" in box.note.value and box.results.options == ()
     assert box.search("   ") == [] and box.note.value.startswith("Type what to search for")
     assert box.search("NEAR(") == [] and box.note.value == "No message matches &#x27;NEAR(&#x27;."
+
+
+def test_the_note_says_searching_while_a_search_runs(shell, registry, view) -> None:  # type: ignore[no-untyped-def]
+    """A first search may index hundreds of saved files: the box says so at once (each
+    change of the note reaches the browser as it happens), then gives the result."""
+    shell.run_line_magic("session", "new notes")
+    registry.active.add_message("user", "a needle here")
+    box = view.search_box
+    seen: list[str] = []
+    box.note.observe(lambda change: seen.append(change["new"]), names="value")
+    assert [h.number for h in box.search("needle")] == [1]
+    assert seen == [
+        "Searching for &#x27;needle&#x27;…",
+        "1 hit, newest first: choose one to go there.",
+    ]

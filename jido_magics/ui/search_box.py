@@ -65,6 +65,8 @@ class SearchBox:
         if not text.strip():
             self._show([], f"Type what to search for: {QUERY_FORM}.")
             return []
+        # Shown while it runs: a first search may index hundreds of saved files for seconds.
+        self.note.value = _escaped(f"Searching for '{shorten(text.strip(), 40)}'…")
         try:
             hits = self._search(text)
         except JidoError as exc:
