@@ -11,7 +11,12 @@ UTC_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z"
 
 def utc_now() -> str:
     """The current UTC time, e.g. ``2026-11-24T12:43:49.123456Z``."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return utc_timestamp(datetime.now(timezone.utc))
+
+
+def utc_timestamp(moment: datetime) -> str:
+    """``moment`` (an aware UTC datetime) in the form :func:`utc_now` writes."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def display_time(timestamp: str) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..core.clock import utc_now
+from ..core.clock import utc_now, utc_timestamp
 from ..core.ids import check_session_id
 from ..core.paths import display_path
 from ..core.records import Caps
@@ -278,7 +278,7 @@ class SessionFiles:
         """``path`` as ``saved()`` lists it: verified in full, for its status and metadata."""
         try:
             modified = datetime.fromtimestamp(os.lstat(path).st_mtime, timezone.utc)
-            modified_at = modified.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            modified_at = utc_timestamp(modified)
         except OSError:
             modified_at = ""
         try:
