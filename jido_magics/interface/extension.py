@@ -66,17 +66,16 @@ class Extension:
         ``persistence.location``)."""
         from ..persistence.location import folder_for_notebook, notebook_path, sessions_folder
 
-        user_ns = getattr(self.shell, "user_ns", None)
         if not self.settings.sessions_dir:
-            found = notebook_path(None, user_ns)
+            found = notebook_path(None, getattr(self.shell, "user_ns", None))
             if found is not None:
                 self._notebook = found
-            elif self._notebook is not None:
-                # Renamed or moved while this kernel runs: Jupyter does not tell the kernel
-                # its new name, so new sessions go where this notebook's sessions already are
-                # rather than to the folder every notebook-less kernel shares.
+            # Kept when renamed or moved while this kernel runs: Jupyter does not tell the
+            # kernel its new name, so new sessions go where this notebook's sessions already
+            # are rather than to the folder every notebook-less kernel shares.
+            if self._notebook is not None:
                 return folder_for_notebook(self._notebook)
-        return sessions_folder(folder=self.settings.sessions_dir, user_ns=user_ns, cwd=self.cwd)
+        return sessions_folder(folder=self.settings.sessions_dir, cwd=self.cwd)
 
     @property
     def store(self) -> SessionStore:
