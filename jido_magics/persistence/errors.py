@@ -7,6 +7,8 @@ Messages never contain key bytes nor more than 80 characters of a file's content
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..core.errors import JidoError
@@ -89,3 +91,13 @@ def io_error(action: str, path: str | os.PathLike[str], exc: OSError) -> StoreIO
         "free disk space, then try again.",
         path,
     )
+
+
+@contextmanager
+def io_errors(action: str, path: str | os.PathLike[str]) -> Iterator[None]:
+    """Raise an ``OSError`` from the block as :func:`io_error` (``action``, ``path``). A site
+    that treats one kind of ``OSError`` apart (a missing file, say) catches it inside."""
+    try:
+        yield
+    except OSError as exc:
+        raise io_error(action, path, exc) from None

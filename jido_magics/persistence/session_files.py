@@ -35,6 +35,7 @@ from .errors import (
     Stale,
     StoreIOError,
     io_error,
+    io_errors,
 )
 from .file_status import STATUS_OK, STATUS_STALE, SavedSession, status_of
 from .keys import KeyRing, follow_key_file
@@ -216,14 +217,10 @@ class SessionFiles:
 
     def _set_aside(self, session_id: str, path: Path, dir_fd: int) -> Path:
         stem = f"{session_id}.rejected-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}"
-        try:
+        with io_errors("check", self.folder / f"{stem}{SUFFIX}"):
             aside = unused_name(stem, SUFFIX, dir_fd)
-        except OSError as exc:
-            raise io_error("check", self.folder / f"{stem}{SUFFIX}", exc) from None
-        try:
+        with io_errors("set aside", path):
             os.rename(path.name, aside, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
-        except OSError as exc:
-            raise io_error("set aside", path, exc) from None
         self._known.pop(session_id, None)
         return self.folder / aside
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -24,7 +25,7 @@ from .atomic import (
     unlink_quietly,
     unused_name,
 )
-from .errors import Conflict, NoSavedSession, NotASessionFile, io_error
+from .errors import Conflict, NoSavedSession, NotASessionFile, io_error, io_errors
 from .leftovers import remove_leftovers
 
 if TYPE_CHECKING:
@@ -99,25 +100,17 @@ def move_to_trash(store: SessionFiles, session_id: str) -> Path:
 
 def _move_in(store: SessionFiles, path: Path, dir_fd: int) -> Path:
     trash = trash_folder(store)
-    try:
+    with io_errors("create the trash folder", trash), suppress(FileExistsError):
         os.mkdir(TRASH, 0o700, dir_fd=dir_fd)
-    except FileExistsError:
-        pass
-    except OSError as exc:
-        raise io_error("create the trash folder", trash, exc) from None
-    try:
+    with io_errors("open the trash folder", trash):
         trash_fd = open_folder(TRASH, dir_fd=dir_fd)
-    except OSError as exc:
-        raise io_error("open the trash folder", trash, exc) from None
     try:
         now = datetime.now(timezone.utc)
         stamp = now.strftime(_STAMP)
         session_id = path.name[: -len(".json")]
-        try:
+        with io_errors("move to the trash", path):
             name = unused_name(f"{session_id}.{stamp}", ".json", trash_fd)
             os.rename(path.name, name, src_dir_fd=dir_fd, dst_dir_fd=trash_fd)
-        except OSError as exc:
-            raise io_error("move to the trash", path, exc) from None
         sync_quietly(trash_fd)
         _purge(trash_fd, now - timedelta(days=KEEP_DAYS))
     finally:
@@ -228,7 +221,5 @@ def _purge(trash_fd: int, before: datetime) -> None:
 
 
 def _unlink(path: Path, dir_fd: int) -> None:
-    try:
+    with io_errors("delete", path):
         os.unlink(path.name, dir_fd=dir_fd)
-    except OSError as exc:
-        raise io_error("delete", path, exc) from None

@@ -15,7 +15,7 @@ from .errors import (
     NoSavedSession,
     NotASessionFile,
     UnknownVersion,
-    io_error,
+    io_errors,
 )
 from .reading import decode_payload, read_bounded
 
@@ -70,11 +70,9 @@ def trust_file(store: SessionFiles, path: Path | str) -> Path:
             )
         already = in_place and envelope.kid == keys.kid
         if not (already and signature(keys.signing_key, payload) == envelope.sig):
-            try:
+            with io_errors("write", target):
                 write_atomic(
                     store.folder, target.name, envelope_parts(keys, payload), dir_fd=dir_fd
                 )
-            except OSError as exc:
-                raise io_error("write", target, exc) from None
         store.vouch(session.id, session.generation)
     return target

@@ -3,6 +3,7 @@ folder's trash (``%session undelete``), in a real InteractiveShell on real files
 
 from __future__ import annotations
 
+import errno
 import os
 import time
 from datetime import datetime, timedelta, timezone
@@ -10,8 +11,10 @@ from pathlib import Path
 
 import pytest
 from magic_helpers import one_line_usage_error, run
+from test_faults import failing
 
-from jido_magics.persistence import SessionStore
+from jido_magics.core.session import Session
+from jido_magics.persistence import SessionStore, StoreIOError
 from jido_magics.persistence.trash import KEEP_DAYS, trashed
 
 
@@ -173,7 +176,6 @@ def test_delete_removes_that_ids_leftovers_only(shell, registry, workdir) -> Non
 
 
 def test_trash_entries_of_other_keys_are_listed_with_their_status(tmp_path: Path) -> None:
-    from jido_magics.core.session import Session
     from jido_magics.persistence import KeyRing
 
     theirs = SessionStore(tmp_path, keys=KeyRing([bytes(range(32))]))
@@ -184,3 +186,22 @@ def test_trash_entries_of_other_keys_are_listed_with_their_status(tmp_path: Path
     (entry,) = trashed(mine)
     assert entry.saved.status == "other key" and entry.name is None
     assert time.strftime("%Y") in entry.deleted_at
+
+
+@pytest.mark.parametrize(
+    ("function", "action"),
+    [("mkdir", "create the trash folder"), ("rename", "move to the trash")],
+)
+def test_a_failing_move_to_the_trash_is_one_line_and_keeps_the_file(
+    store: SessionStore, function: str, action: str
+) -> None:
+    s = Session("kept")
+    path = store.save(s).path
+    saved = path.read_bytes()
+    with failing(function, errno.EIO) as hits, pytest.raises(StoreIOError) as info:
+        store.delete(s.id)
+    message = str(info.value)
+    assert hits and f"Cannot {action} " in message and "\n" not in message
+    assert path.read_bytes() == saved
+    store.delete(s.id)  # a retry works, the trash folder made or not
+    assert not path.exists() and len(trashed(store)) == 1
