@@ -79,6 +79,16 @@ def test_fork_keeps_reasoning_steps_tool_calls_and_settings(shell, registry) -> 
     assert registry.active.tool_calls == [] and registry.active.reasoning_steps == []
 
 
+def test_a_reply_streaming_in_is_interrupted_in_the_fork_only(shell, registry) -> None:
+    run(shell, "new a")
+    a = registry.active
+    a.add_message("user", "hello")
+    reply = a.add_message("assistant", "half an ans", status="streaming")
+    run(shell, "fork a")
+    assert contents(registry.active)[-1] == ("assistant", "half an ans", "interrupted")
+    assert reply.status == "streaming" and a.messages[-1] is reply
+
+
 def test_fork_of_a_session_with_dropped_messages(shell, registry) -> None:
     shell.magics_manager.registry["SessionMagics"].max_messages = 4
     try:

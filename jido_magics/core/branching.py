@@ -48,10 +48,10 @@ def fork(session: Session, name: str, at: int | None = None) -> Session:
         config, caps, dropped = session.config, session.caps, dict(session.dropped)
     usage = Usage()
     for message in messages:
-        if message.status == "streaming":
-            message.status = "interrupted"  # the copy will never receive the rest
         if message.usage is not None:
             usage.add(message.usage)
+    # A reply still streaming in is copied as it is; Session marks it interrupted (the copy
+    # will never receive the rest).
     forked = Session(
         name,
         config=config,
