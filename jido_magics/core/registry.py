@@ -24,6 +24,9 @@ from .targets import resolve_target
 
 logger = logging.getLogger("jido_magics")
 
+#: How many sessions may be open at once unless the extension says otherwise.
+DEFAULT_MAX_SESSIONS = 10
+
 EVENT_CREATED = "created"
 EVENT_ADDED = "added"  # an existing session (e.g. resumed from disk) was opened
 EVENT_SWITCHED = "switched"
@@ -56,7 +59,7 @@ class Registry:
     def __init__(
         self,
         *,
-        max_sessions: int = 10,
+        max_sessions: int = DEFAULT_MAX_SESSIONS,
         caps: Caps | None = None,
         config_factory: Callable[[], SessionConfig] = SessionConfig,
     ) -> None:

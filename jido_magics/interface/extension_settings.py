@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 @dataclass
 class ExtensionSettings:
-    """The traitlets of the same names on ``SessionMagics`` (defaults as there); the limits
-    go to the registry instead."""
+    """The traitlets of the same names on ``SessionMagics``, which take their defaults from
+    here; the limits go to the registry instead."""
 
     autosave: bool = True
     default_provider: str = ""

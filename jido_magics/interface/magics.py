@@ -18,6 +18,7 @@ from traitlets import Bool, Int, TraitError, Unicode, observe, validate
 from ..core.controls import visible_controls
 from ..core.errors import JidoError, unknown_choice
 from ..core.records import Caps
+from ..core.registry import DEFAULT_MAX_SESSIONS
 from .chat import run_chat
 from .commands import command_table
 from .extension_settings import ExtensionSettings
@@ -49,6 +50,9 @@ default_provider, default_model, sessions_dir, startup_hint.
 
 #: Traitlets the extension reads from its ``ExtensionSettings`` (kept current from here).
 SETTINGS = tuple(f.name for f in fields(ExtensionSettings))
+#: The traitlets' defaults, each said once where it is used without the magics.
+_SETTINGS = ExtensionSettings()
+_CAPS = Caps()
 
 
 def session_manual() -> str:
@@ -67,25 +71,34 @@ def session_manual() -> str:
 class SessionMagics(Magics):
     """``%session`` and ``%%chat``. Settings are traitlets so IPython profiles configure them."""
 
-    max_sessions = Int(10, help="How many sessions may be open at once.").tag(config=True)
-    max_messages = Int(1000, help="Messages kept per session; older ones drop.").tag(config=True)
-    max_reasoning_steps = Int(100, help="Reasoning steps kept per session.").tag(config=True)
-    max_tool_calls = Int(500, help="Tool calls kept per session.").tag(config=True)
+    max_sessions = Int(DEFAULT_MAX_SESSIONS, help="How many sessions may be open at once.").tag(
+        config=True
+    )
+    max_messages = Int(_CAPS.max_messages, help="Messages kept per session; older ones drop.").tag(
+        config=True
+    )
+    max_reasoning_steps = Int(
+        _CAPS.max_reasoning_steps, help="Reasoning steps kept per session."
+    ).tag(config=True)
+    max_tool_calls = Int(_CAPS.max_tool_calls, help="Tool calls kept per session.").tag(config=True)
     autosave = Bool(
-        True,
+        _SETTINGS.autosave,
         help="Save changed sessions after every exchange and at exit (a close always saves).",
     ).tag(config=True)
     default_provider = Unicode(
-        "", help="Provider of new sessions (default: $JIDO_MAGICS_PROVIDER, else 'offline')."
+        _SETTINGS.default_provider,
+        help="Provider of new sessions (default: $JIDO_MAGICS_PROVIDER, else 'offline').",
     ).tag(config=True)
     default_model = Unicode(
-        "", help="Model of new sessions (default: $JIDO_MAGICS_MODEL, else the provider's)."
+        _SETTINGS.default_model,
+        help="Model of new sessions (default: $JIDO_MAGICS_MODEL, else the provider's).",
     ).tag(config=True)
     sessions_dir = Unicode(
-        "", help="Folder for saved sessions (default: beside the notebook)."
+        _SETTINGS.sessions_dir, help="Folder for saved sessions (default: beside the notebook)."
     ).tag(config=True)
     startup_hint = Bool(
-        True, help="At %load_ext, say how many saved sessions are beside the notebook."
+        _SETTINGS.startup_hint,
+        help="At %load_ext, say how many saved sessions are beside the notebook.",
     ).tag(config=True)
 
     def __init__(self, shell: Any, extension: Extension, **kwargs: Any) -> None:
