@@ -293,7 +293,9 @@ def test_a_search_that_indexes_shows_one_updating_line(
     shell, registry, settled, capsys, monkeypatch
 ) -> None:
     from jido_magics.interface.commands import search as search_command
+    from jido_magics.interface.extension import extension_for
 
+    extension_for(shell).magics.background_index = False  # the search indexes, not a thread
     for name in ("alpha", "beta", "gamma"):
         _saved_session(shell, registry, name, f"{name} talks about otters")
     monkeypatch.setattr(search_command, "PROGRESS_AFTER", 0.0)

@@ -14,6 +14,7 @@ from .extension_settings import ExtensionSettings
 if TYPE_CHECKING:
     from IPython.core.magic import Magics
 
+    from ..persistence.background_index import BackgroundIndexer
     from ..persistence.store import SessionStore
     from .autosave import Autosave
     from .last_error import LastError
@@ -43,6 +44,8 @@ class Extension:
         self.autosave: Autosave | None = None
         #: The last exception a cell raised (``%chat --error``), watched from load on.
         self.last_error: LastError | None = None
+        #: Keeps the search index current after loads and saves (set by ``loading.load``).
+        self.indexer: BackgroundIndexer | None = None
         self._cleanups: list[Callable[[], None]] = []
         self._stores_cwd: Path | None = None
         #: Each session's home: the store it was loaded from or first saved to, kept for the
@@ -103,6 +106,12 @@ class Extension:
         if store is None:
             store = _stores.setdefault(key, SessionStore(folder))
         return store
+
+    def index_later(self, store: SessionStore) -> None:
+        """Have ``store``'s folder indexed for search in the background, unless
+        ``SessionMagics.background_index`` is off."""
+        if self.indexer is not None and self.settings.background_index:
+            self.indexer.request(store)
 
     def add_cleanup(self, cleanup: Callable[[], None]) -> None:
         self._cleanups.append(cleanup)

@@ -17,3 +17,4 @@ class ExtensionSettings:
     default_model: str = ""
     sessions_dir: str = ""
     startup_hint: bool = True
+    background_index: bool = True

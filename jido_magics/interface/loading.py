@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..persistence.background_index import BackgroundIndexer
 from .autosave import Autosave
 from .chat import install_input_transform
 from .completion import install_completer
@@ -36,10 +37,13 @@ def load(shell: Any) -> Extension:
         getattr(shell, "events", None),
     )
     extension.add_cleanup(extension.autosave.stop)
-    if extension.settings.startup_hint:
-        hint = startup_hint(lambda: extension.sessions_folder)
-        if hint:
+    extension.indexer = BackgroundIndexer()
+    extension.add_cleanup(extension.indexer.stop)
+    hint = startup_hint(lambda: extension.sessions_folder)
+    if hint:
+        if extension.settings.startup_hint:
             print(hint)
+        extension.index_later(extension.store)  # ready for a first search
     return extension
 
 

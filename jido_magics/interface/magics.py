@@ -44,7 +44,7 @@ Talk to the active session with %%chat (cell) or %chat TEXT (line); see %chat?.
 
 Settings (in an IPython profile, e.g. c.SessionMagics.max_sessions = 10):
 max_sessions, max_messages, max_reasoning_steps, max_tool_calls, autosave,
-default_provider, default_model, sessions_dir, startup_hint.
+default_provider, default_model, sessions_dir, startup_hint, background_index.
 """
 
 
@@ -99,6 +99,11 @@ class SessionMagics(Magics):
     startup_hint = Bool(
         _SETTINGS.startup_hint,
         help="At %load_ext, say how many saved sessions are beside the notebook.",
+    ).tag(config=True)
+    background_index = Bool(
+        True,
+        help="Index saved sessions for %session search in a background thread after %load_ext, "
+        "saves and loads (off: a search indexes what it needs when it runs).",
     ).tag(config=True)
 
     def __init__(self, shell: Any, extension: Extension, **kwargs: Any) -> None:

@@ -43,6 +43,7 @@ def save_home(
     store = home_store(ext, session)
     saved = store.save(session, force=force)
     ext.homes[session.id] = store
+    ext.index_later(store)
     return store, saved
 
 
@@ -94,6 +95,7 @@ def save_or_copy(ext: Extension, session: Session) -> tuple[SessionStore, SaveRe
     ext.registry.make_copy(session, name, Parent(original_id, shared, original_name))
     saved = store.save(session)  # a new id: nothing on disk to conflict with
     ext.homes[session.id] = store
+    ext.index_later(store)
     where = display_path(conflict.path) if conflict.path else original_id
     return (
         store,

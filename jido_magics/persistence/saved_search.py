@@ -3,7 +3,8 @@
 Only files the listing finds ``ok`` are searched. A file whose text is not in the index for
 its current fingerprint is read and verified in full, then indexed; hits come only from text
 indexed out of a verified read of the file as it is now. Without the cache every ``ok`` file
-is read, verified and scanned (slower, same results).
+is read, verified and scanned (slower, same results). :func:`index_folder` does a search's
+indexing ahead of it (``background_index`` runs it after saves and loads).
 """
 
 from __future__ import annotations
@@ -61,20 +62,7 @@ def _from_index(
 ) -> list[Hit]:
     cache = listing.cache
     text_index.clean(cache)
-    by_key: dict[int, SavedSession] = {}
-    unindexed: list[tuple[SavedSession, str]] = []
-    for item in wanted:
-        fingerprint = listing.fingerprints.get(item.id)
-        if fingerprint is None:
-            continue
-        # Text is current when it was read from the file at the fingerprint it has now (and
-        # indexed only once that fingerprint had settled: see index_file).
-        stamp = stamp_of(fingerprint)
-        key, indexed = listing.indexed.get(item.id, (0, ""))
-        if key and indexed == stamp:
-            by_key[key] = item
-        else:
-            unindexed.append((item, stamp))
+    by_key, unindexed = _index_state(listing, wanted)
     for done, (item, stamp) in enumerate(unindexed, 1):
         key = index_file(store, item, stamp)
         if key:
@@ -102,6 +90,43 @@ def _from_index(
             )
         )
     return hits
+
+
+def index_folder(store: SessionStore, *, stop: Callable[[], bool] = lambda: False) -> bool:
+    """Index the text of every verified saved file of ``store``'s folder that is not indexed
+    at its current fingerprint, as a search would first; ``stop()`` is asked between files.
+    Returns False when it stopped early. Raises ``CacheOff`` when the cache fails."""
+    listing = Listing(store, for_search=True)
+    if not listing.cache.on:
+        return True
+    _, unindexed = _index_state(listing, [item for item in listing.saved if item.ok])
+    for item, stamp in unindexed:
+        if stop():
+            return False
+        index_file(store, item, stamp)
+    return True
+
+
+def _index_state(
+    listing: Listing, wanted: list[SavedSession]
+) -> tuple[dict[int, SavedSession], list[tuple[SavedSession, str]]]:
+    """({cache key: file} for the ``wanted`` files whose text is current, [(file, its
+    fingerprint stamp)] for those to index first)."""
+    current: dict[int, SavedSession] = {}
+    unindexed: list[tuple[SavedSession, str]] = []
+    for item in wanted:
+        fingerprint = listing.fingerprints.get(item.id)
+        if fingerprint is None:
+            continue
+        # Text is current when it was read from the file at the fingerprint it has now (and
+        # indexed only once that fingerprint had settled: see index_file).
+        stamp = stamp_of(fingerprint)
+        key, indexed = listing.indexed.get(item.id, (0, ""))
+        if key and indexed == stamp:
+            current[key] = item
+        else:
+            unindexed.append((item, stamp))
+    return current, unindexed
 
 
 def index_file(store: SessionStore, item: SavedSession, expected: str) -> int:

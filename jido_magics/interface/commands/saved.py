@@ -258,6 +258,7 @@ def open_saved(
             f"Another open session is named '{shorten(session.name, 50)}': rename it "
             f"(%session rename NEW_NAME --session {session.name!r}) before resuming this one."
         ) from None
+    ext.index_later(store)
     return session, False
 
 

@@ -6,6 +6,7 @@ import argparse
 import sys
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -130,7 +131,11 @@ def find_hits(
         from ...persistence.saved_search import search_saved
 
         skip = {s.id for s in registry.sessions}  # their open copy is the newer one
-        saved = search_saved(ext.store, query, limit, skip=skip, only=only_saved, progress=progress)
+        # The background indexer waits: what is left to index, the search does with progress.
+        with ext.indexer.paused() if ext.indexer is not None else nullcontext():
+            saved = search_saved(
+                ext.store, query, limit, skip=skip, only=only_saved, progress=progress
+            )
         hits = newest_first([*hits, *saved], limit)
         searched = (
             "that saved session"
