@@ -315,9 +315,77 @@ class Figures:
         )
 
     def measure(self) -> dict[str, pk.Timing]:
+        """Every figure but the background indexer's, with that indexer off: it would index
+        the files these figures change (see :meth:`background`)."""
+        self.extension.settings.background_index = False
         names = ("cold", "warm", "tab", "resume", "first search", "search")
         names += ("search medium", "search common", "index")
         return {name: getattr(self, name.replace(" ", "_"))() for name in names}
+
+    @property
+    def extension(self) -> Any:
+        from jido_magics.interface.extension import extension_for
+
+        return extension_for(self.shell)
+
+    def save_indexed_later(self) -> pk.Timing:
+        """``%session save`` of a changed 1000-message session with the background indexer on,
+        against the same save with it off (its floor): what indexing adds to a save the user
+        waits for. Changes the middle session's file (measure it last)."""
+        settings = self.extension.settings
+        self.magic(f'resume "{self.middle.name}"')
+        session = self.registry.active
+        notes = iter(range(1_000_000))
+
+        def save(background: bool) -> Any:
+            settings.background_index = background
+            return self.magic("save")
+
+        try:
+            return pk.time_with_floor(
+                lambda: save(True),
+                lambda: save(False),
+                self.iterations,
+                label=f"save, indexed in the background ({len(session.messages)} messages)",
+                before=lambda: session.add_message("user", f"note {next(notes)}"),
+            )
+        finally:
+            settings.background_index = False
+            self.magic(f'close "{session.name}" --no-save')
+
+    def background(self) -> tuple[pk.Timing, float, float, pk.Timing]:
+        """The whole folder indexed by the background thread (its text forgotten first) while
+        this thread lists it warm: (those listings, seconds until indexed, CPU seconds of the
+        indexing thread, the first search afterwards)."""
+        from jido_magics.persistence.catalog import cache_for
+
+        ext = self.extension
+        indexer = ext.indexer
+        with cache_for(ext.store).using() as db:  # as if the folder had never been searched
+            db.execute("DELETE FROM text")
+            db.execute("UPDATE files SET indexed=''")
+        str(self.magic("resume"))
+        ext.settings.background_index, delay, indexer.delay = True, indexer.delay, 0.0
+        samples = []
+        try:
+            process, mine, start = time.process_time(), time.thread_time(), time.perf_counter()
+            ext.index_later(ext.store)
+            while not indexer.wait_idle(0.0):
+                begin = time.perf_counter_ns()
+                str(self.magic("resume"))
+                samples.append(time.perf_counter_ns() - begin)
+            took = time.perf_counter() - start
+            worker = (time.process_time() - process) - (time.thread_time() - mine)
+        finally:
+            ext.settings.background_index, indexer.delay = False, delay
+        rare, _ = self.words()
+        begin = time.perf_counter_ns()
+        self.magic(f"search {rare}")
+        first = pk.Timing(
+            "first search after it (indexes nothing)", [time.perf_counter_ns() - begin]
+        )
+        listing = pk.Timing("listing, warm, while the folder is indexed", samples)
+        return listing, took, worker, first
 
 
 def measure(
@@ -356,3 +424,16 @@ def _score(timing: pk.Timing) -> float:
 
 def report(found: dict[str, pk.Timing]) -> None:
     pk.print_timings(found.values())
+
+
+def report_background(figures: Figures) -> tuple[pk.Timing, pk.Timing]:
+    """Print the background indexer's figures; returns (save with it on vs off, the warm
+    listing while it indexes the folder)."""
+    save = figures.save_indexed_later()
+    listing, took, worker, first = figures.background()
+    pk.print_timings([save, listing, first])
+    print(
+        f"background indexing of {figures.files} files: {took:.1f} s, "
+        f"{worker:.1f} s of its thread's CPU ({worker / figures.files * 1e3:.0f} ms a file)"
+    )
+    return save, listing

@@ -64,6 +64,7 @@ def measure(args: argparse.Namespace, scratch: Path) -> int:
     fk.report(found)
     cpu = fk.Figures(shell, SessionStore(folder), scratch, iterations=args.iterations, cpu=True)
     fk.report({name: getattr(cpu, name)() for name in ("warm", "tab", "resume", "search")})
+    fk.report_background(cpu)
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     return 0
 

@@ -58,13 +58,15 @@ class BackgroundIndexer:
         with self._changed:
             if self._stopping:
                 return
+            waiting = store in self._due
             self._due[store] = time.monotonic() + self.delay
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._run, name="jido_magics index", daemon=True
                 )
                 self._thread.start()
-            self._changed.notify_all()
+            elif not waiting:  # a later time for a waiting store: the thread finds it then
+                self._changed.notify_all()
 
     @contextmanager
     def paused(self) -> Iterator[None]:
