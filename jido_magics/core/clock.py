@@ -7,6 +7,9 @@ from datetime import datetime, timezone
 
 #: The form :func:`utc_now` writes (a quick check: :func:`is_utc_timestamp` also checks the date).
 UTC_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z")
+#: A UTC time in a file name, e.g. ``20261124T124349Z`` (no colons: Windows refuses them);
+#: the trash and set-aside files carry it.
+FILE_STAMP = "%Y%m%dT%H%M%SZ"
 
 
 def utc_now() -> str:

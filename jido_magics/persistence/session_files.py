@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..core.clock import utc_now, utc_timestamp
+from ..core.clock import FILE_STAMP, utc_now, utc_timestamp
 from ..core.ids import check_session_id
 from ..core.paths import display_path
 from ..core.records import Caps
@@ -216,7 +216,7 @@ class SessionFiles:
         return generation, False, ours
 
     def _set_aside(self, session_id: str, path: Path, dir_fd: int) -> Path:
-        stem = f"{session_id}.rejected-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}"
+        stem = f"{session_id}.rejected-{datetime.now(timezone.utc).strftime(FILE_STAMP)}"
         with io_errors("check", self.folder / f"{stem}{SUFFIX}"):
             aside = unused_name(stem, SUFFIX, dir_fd)
         with io_errors("set aside", path):

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..core.clock import FILE_STAMP
 from ..core.paths import display_path
 from .atomic import (
     NO_HARD_LINKS,
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
 
 TRASH = ".trash"
 KEEP_DAYS = 30
-_STAMP = "%Y%m%dT%H%M%SZ"
 _ENTRY = re.compile(r"([A-Za-z0-9][A-Za-z0-9_-]{0,63})\.(\d{8}T\d{6}Z)(?:-(\d{1,3}))?\.json")
 
 
@@ -106,7 +106,7 @@ def _move_in(store: SessionFiles, path: Path, dir_fd: int) -> Path:
         trash_fd = open_folder(TRASH, dir_fd=dir_fd)
     try:
         now = datetime.now(timezone.utc)
-        stamp = now.strftime(_STAMP)
+        stamp = now.strftime(FILE_STAMP)
         session_id = path.name[: -len(".json")]
         with io_errors("move to the trash", path):
             name = unused_name(f"{session_id}.{stamp}", ".json", trash_fd)
@@ -130,7 +130,7 @@ def trashed(store: SessionFiles) -> list[TrashedSession]:
     found = []
     for name, match in entries:
         session_id, stamp, again = match.groups()
-        deleted = datetime.strptime(stamp, _STAMP).strftime("%Y-%m-%dT%H:%M:%SZ")
+        deleted = datetime.strptime(stamp, FILE_STAMP).strftime("%Y-%m-%dT%H:%M:%SZ")
         path = folder / name
         try:  # a move sets ctime: it orders deletions within one second
             moved_ns = os.lstat(path).st_ctime_ns
@@ -210,7 +210,7 @@ def _gone(entry: TrashedSession) -> NoSavedSession:
 
 def _purge(trash_fd: int, before: datetime) -> None:
     """Remove trash deleted before ``before`` (best effort: it is already deleted)."""
-    cutoff = before.strftime(_STAMP)
+    cutoff = before.strftime(FILE_STAMP)
     try:
         entries = _entries(trash_fd)
     except OSError:
