@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..core.clock import FILE_STAMP
+from ..core.clock import FILE_STAMP, utc_timestamp
 from ..core.paths import display_path
 from .atomic import (
     NO_HARD_LINKS,
@@ -130,7 +130,7 @@ def trashed(store: SessionFiles) -> list[TrashedSession]:
     found = []
     for name, match in entries:
         session_id, stamp, again = match.groups()
-        deleted = datetime.strptime(stamp, FILE_STAMP).strftime("%Y-%m-%dT%H:%M:%SZ")
+        deleted = utc_timestamp(datetime.strptime(stamp, FILE_STAMP).replace(tzinfo=timezone.utc))
         path = folder / name
         try:  # a move sets ctime: it orders deletions within one second
             moved_ns = os.lstat(path).st_ctime_ns

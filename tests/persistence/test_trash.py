@@ -13,6 +13,7 @@ import pytest
 from magic_helpers import one_line_usage_error, run
 from test_faults import failing
 
+from jido_magics.core.clock import is_utc_timestamp
 from jido_magics.core.session import Session
 from jido_magics.persistence import SessionStore, StoreIOError
 from jido_magics.persistence.trash import KEEP_DAYS, trashed
@@ -185,7 +186,7 @@ def test_trash_entries_of_other_keys_are_listed_with_their_status(tmp_path: Path
     mine = SessionStore(tmp_path, keys=KeyRing([bytes(range(1, 33))]))
     (entry,) = trashed(mine)
     assert entry.saved.status == "other key" and entry.name is None
-    assert time.strftime("%Y") in entry.deleted_at
+    assert time.strftime("%Y") in entry.deleted_at and is_utc_timestamp(entry.deleted_at)
 
 
 @pytest.mark.parametrize(
