@@ -168,11 +168,12 @@ class Listing:
     def _verify_one(
         self, session_id: str, path: Path, info: os.stat_result | None, cached: Entry | None
     ) -> Entry | None:
-        head = _head(path, info)
-        described = self.store.describe(session_id, path)
+        described, head = self.store.examine(session_id, path, info)
         self.saved.append(described)  # list.append is atomic: safe from the pool's threads
         if info is None:
             return None
+        if head is None:  # refused before its signature matched: the head may still say
+            head = _head(path, info)
         fingerprint = fingerprint_of(info)
         self.fingerprints[session_id] = fingerprint
         entry = Entry(

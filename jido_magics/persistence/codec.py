@@ -13,6 +13,7 @@ from ..core.records import Caps
 from ..core.session import Session
 from .errors import InvalidPayload, PersistenceError, UnknownVersion
 from .schema import Invalid, build
+from .schema import validate as validate_schema
 
 #: Written on every save; version 1 files (no ``parent``, no ``superseded``, no costs) load
 #: and are written as version 2 on their next save.
@@ -79,6 +80,25 @@ def _join_surrogates(value: Any) -> Any:
 
 def decode(data: Any, path: Path, *, caps: Caps | None = None) -> Session:
     """A new, clean :class:`Session` from a parsed payload, after checking every field."""
+    version = _version(data, path)
+    try:
+        return build(data, caps, version)
+    except Invalid as exc:
+        raise _invalid(path, exc) from None
+
+
+def validate(data: Any, path: Path) -> None:
+    """Every check of :func:`decode`, with the same errors, without building the session
+    (for a listing: it keeps only a few fields)."""
+    version = _version(data, path)
+    try:
+        validate_schema(data, version)
+    except Invalid as exc:
+        raise _invalid(path, exc) from None
+
+
+def _version(data: Any, path: Path) -> int:
+    """The format version of a parsed payload this version of jido_magics reads."""
     # Labels are made only for an error: display_path costs more than decoding a small file.
     if type(data) is not dict:
         label = display_path(path)
@@ -105,15 +125,15 @@ def decode(data: Any, path: Path, *, caps: Caps | None = None) -> Session:
             "jido_magics does not read: upgrade jido_magics to load it.",
             path,
         )
-    try:
-        return build(data, caps, version)
-    except Invalid as exc:
-        label = display_path(path)
-        raise InvalidPayload(
-            f"{label} is signed but its content is not a valid session ({exc}): restore it "
-            "from a backup.",
-            path,
-        ) from None
+    return version
+
+
+def _invalid(path: Path, exc: Invalid) -> InvalidPayload:
+    return InvalidPayload(
+        f"{display_path(path)} is signed but its content is not a valid session ({exc}): "
+        "restore it from a backup.",
+        path,
+    )
 
 
 def check_canonical(data: Any, file: bytes, start: int, end: int, path: Path) -> None:

@@ -17,7 +17,7 @@ import orjson
 from ..core.paths import display_path
 from ..core.records import Caps
 from ..core.session import Session
-from .codec import check_canonical, decode
+from .codec import check_canonical, decode, validate
 from .envelope import Envelope, open_envelope, verify
 from .errors import FileTooLarge, InvalidPayload, NoSavedSession, NotASessionFile, io_error
 from .keys import KeyRing
@@ -49,11 +49,32 @@ def read_verified(
 ) -> tuple[Session, str, str, bytes]:
     """The session in ``path`` (built with ``caps``), its ``saved_at``, the file's
     fingerprint and signature, after every check above."""
+    data, stamp, envelope = _read_signed(path, keys, max_bytes, dir_fd)
+    session, parsed = decode_payload(data, envelope, path, caps=caps)  # only now: the MAC matched
+    return session, parsed["saved_at"], stamp, envelope.sig
+
+
+def read_checked(
+    path: Path, keys: KeyRing, max_bytes: int, dir_fd: int | None = None
+) -> tuple[dict[str, Any], Envelope]:
+    """The parsed payload of ``path`` and its envelope, after every check of
+    :func:`read_verified` (same order, same errors) but without building the session: what a
+    listing needs to give the file the status its load would."""
+    data, _, envelope = _read_signed(path, keys, max_bytes, dir_fd)
+    parsed = _parse(envelope, path, trusting=False)
+    validate(parsed, path)
+    check_canonical(parsed, data, envelope.start, envelope.end, path)
+    return parsed, envelope
+
+
+def _read_signed(
+    path: Path, keys: KeyRing, max_bytes: int, dir_fd: int | None
+) -> tuple[bytes, str, Envelope]:
+    """The bytes of ``path``, its fingerprint and its envelope, whose signature matched."""
     data, stamp = read_bounded(path, max_bytes, dir_fd)
     envelope = open_envelope(data, path)
     verify(envelope, keys, path)
-    session, parsed = decode_payload(data, envelope, path, caps=caps)  # only now: the MAC matched
-    return session, parsed["saved_at"], stamp, envelope.sig
+    return data, stamp, envelope
 
 
 def decode_payload(
@@ -66,8 +87,17 @@ def decode_payload(
 ) -> tuple[Session, Any]:
     """The session in the payload of ``data`` and the parsed payload, after the schema and
     canonical-form checks (``trusting``: the advice is for a file about to be trusted)."""
+    parsed = _parse(envelope, path, trusting=trusting)
+    # The schema first, while the parser's output is still in the CPU cache (the canonical
+    # check's output would push it out); both run before anything is returned.
+    session = decode(parsed, path, caps=caps)
+    check_canonical(parsed, data, envelope.start, envelope.end, path)
+    return session, parsed
+
+
+def _parse(envelope: Envelope, path: Path, *, trusting: bool) -> Any:
     try:
-        parsed = orjson.loads(envelope.payload)
+        return orjson.loads(envelope.payload)
     except orjson.JSONDecodeError:
         raise InvalidPayload(
             f"{display_path(path)} does not hold valid JSON, so it cannot be trusted: ask its "
@@ -77,11 +107,6 @@ def decode_payload(
             "it from a backup.",
             path,
         ) from None
-    # The schema first, while the parser's output is still in the CPU cache (the canonical
-    # check's output would push it out); both run before anything is returned.
-    session = decode(parsed, path, caps=caps)
-    check_canonical(parsed, data, envelope.start, envelope.end, path)
-    return session, parsed
 
 
 def read_bounded(path: Path, max_bytes: int, dir_fd: int | None = None) -> tuple[bytes, str]:

@@ -1,6 +1,7 @@
 """The schema of a saved session: the exact fields of a payload and of every record in it,
-checked before any record is built (:func:`build`). The hot loop of a load is here
-(:func:`_messages`), kept plain."""
+checked before any record is built (:func:`build`), or without building any (:func:`validate`,
+for a listing): both run the same checks, so both refuse the same payloads with the same words.
+The hot loop of a load is here (:func:`_messages`), kept plain."""
 
 from __future__ import annotations
 
@@ -74,40 +75,12 @@ class Invalid(Exception):
 
 
 def build(data: dict[str, Any], caps: Caps | None, version: int) -> Session:
-    keys = data.keys()
-    if keys != PAYLOAD_KEYS and (version == 1 or keys != PAYLOAD_KEYS_V2):
-        known = PAYLOAD_KEYS if version == 1 else PAYLOAD_KEYS_V2
-        missing = sorted(PAYLOAD_KEYS - keys)
-        extra = sorted(k[:20] for k in keys - known)
-        raise Invalid(f"missing {missing[:3]}" if missing else f"unknown fields {extra[:3]}")
-    session_id = data["session_id"]
-    if not is_valid_session_id(session_id):
-        raise Invalid("bad session_id")
-    generation = data["generation"]
-    if type(generation) is not int or not 1 <= generation <= MAX_COUNT:
-        raise Invalid("bad generation")
-    for key in ("saved_at", "created_at", "updated_at"):
-        if not is_utc_timestamp(data[key]):
-            raise Invalid(f"bad {key}")
-    name = data["name"]
-    try:
-        if check_name(name) != name:
-            raise Invalid("bad name")
-    except InvalidName:
-        raise Invalid("bad name") from None
-    messages = _messages(_list(data, "messages"))
-    steps = _reasoning_steps(_list(data, "reasoning_steps"))
-    calls = _tool_calls(_list(data, "tool_calls"))
-    usage = _usage(data["usage"], "usage")
-    dropped = data["dropped"]
-    if type(dropped) is not dict or dropped.keys() != DROPPED_KEYS:
-        raise Invalid("bad dropped")
-    for key, count in dropped.items():
-        _count(count, f"dropped.{key}")
-    config = _config(data["config"])
-    parent = _parent(data.get("parent"))
-    if version == 1:
-        _check_version_1(messages, usage)
+    """The session ``data`` holds, after every check of the schema."""
+    session_id, name, generation = _header(data, version)
+    messages = _messages(_list(data, "messages"), build=True)
+    steps = _reasoning_steps(_list(data, "reasoning_steps"), build=True)
+    calls = _tool_calls(_list(data, "tool_calls"), build=True)
+    usage, dropped, config, parent = _rest(data, version)
     if caps is None:  # keep everything saved; the registry applies its own caps when opening
         caps = _DEFAULT_CAPS  # frozen: one object serves every session
         if (
@@ -137,6 +110,60 @@ def build(data: dict[str, Any], caps: Caps | None, version: int) -> Session:
     )
 
 
+def validate(data: dict[str, Any], version: int) -> None:
+    """Every check of :func:`build`, in the same order, without building the records: what
+    a listing needs to give a file the status its load would."""
+    _header(data, version)
+    _messages(_list(data, "messages"), build=False)
+    _reasoning_steps(_list(data, "reasoning_steps"), build=False)
+    _tool_calls(_list(data, "tool_calls"), build=False)
+    _rest(data, version)
+
+
+def _header(data: dict[str, Any], version: int) -> tuple[str, str, int]:
+    """(session id, name, generation) after checking the payload's keys and plain fields."""
+    keys = data.keys()
+    if keys != PAYLOAD_KEYS and (version == 1 or keys != PAYLOAD_KEYS_V2):
+        known = PAYLOAD_KEYS if version == 1 else PAYLOAD_KEYS_V2
+        missing = sorted(PAYLOAD_KEYS - keys)
+        extra = sorted(k[:20] for k in keys - known)
+        raise Invalid(f"missing {missing[:3]}" if missing else f"unknown fields {extra[:3]}")
+    session_id = data["session_id"]
+    if not is_valid_session_id(session_id):
+        raise Invalid("bad session_id")
+    generation = data["generation"]
+    if type(generation) is not int or not 1 <= generation <= MAX_COUNT:
+        raise Invalid("bad generation")
+    for key in ("saved_at", "created_at", "updated_at"):
+        if not is_utc_timestamp(data[key]):
+            raise Invalid(f"bad {key}")
+    name = data["name"]
+    try:
+        if check_name(name) != name:
+            raise Invalid("bad name")
+    except InvalidName:
+        raise Invalid("bad name") from None
+    return session_id, name, generation
+
+
+def _rest(
+    data: dict[str, Any], version: int
+) -> tuple[Usage, dict[str, int], SessionConfig, Parent | None]:
+    """(usage, dropped, config, parent), checked after the records; then what version 1
+    did not know."""
+    usage = _usage(data["usage"], "usage")
+    dropped = data["dropped"]
+    if type(dropped) is not dict or dropped.keys() != DROPPED_KEYS:
+        raise Invalid("bad dropped")
+    for key, count in dropped.items():
+        _count(count, f"dropped.{key}")
+    config = _config(data["config"])
+    parent = _parent(data.get("parent"))
+    if version == 1:
+        _check_version_1(data["messages"], usage)
+    return usage, dropped, config, parent
+
+
 def _parent(value: Any) -> Parent | None:
     if value is None:
         return None
@@ -151,13 +178,14 @@ def _parent(value: Any) -> Parent | None:
     return Parent(value["session_id"], value["message"])
 
 
-def _check_version_1(messages: list[Message], usage: Usage) -> None:
-    """Version 1 knew no superseded replies and no costs."""
+def _check_version_1(messages: list[dict[str, Any]], usage: Usage) -> None:
+    """Version 1 knew no superseded replies and no costs (``messages``: the checked items)."""
     if usage.cost_usd is not None:
         raise Invalid("usage.cost_usd in format 1")
     for index, message in enumerate(messages):
-        if message.status == "superseded" or (
-            message.usage is not None and message.usage.cost_usd is not None
+        # a cost, when present, is a float (see _usage): present means known
+        if message["status"] == "superseded" or (
+            message["usage"] is not None and "cost_usd" in message["usage"]
         ):
             raise Invalid(f"messages[{index}] has a bad value")
 
@@ -169,8 +197,9 @@ def _list(data: dict[str, Any], key: str) -> list[Any]:
     return value
 
 
-def _messages(items: list[Any]) -> list[Message]:
-    """The records of a message list, or :class:`Invalid` naming the first bad message.
+def _messages(items: list[Any], *, build: bool) -> list[Message]:
+    """The records of a message list (none unless ``build``), or :class:`Invalid` naming the
+    first bad message.
 
     The hot loop of a load (up to 1000 messages), kept plain: one pass of type checks and one
     ``Message`` per item."""
@@ -206,9 +235,10 @@ def _messages(items: list[Any]) -> list[Message]:
             except Invalid:
                 _check_times(stamps)
                 raise
-        built.append(
-            Message(message_id, role, content, created_at, model, usage, tool_call_id, status)
-        )
+        if build:
+            built.append(
+                Message(message_id, role, content, created_at, model, usage, tool_call_id, status)
+            )
     _check_times(stamps)
     return built
 
@@ -247,16 +277,20 @@ def _first_bad_time(stamps: list[str]) -> int | None:
     return None
 
 
-def _reasoning_steps(items: list[Any]) -> list[ReasoningStep]:
+def _reasoning_steps(items: list[Any], *, build: bool) -> list[ReasoningStep]:
+    """The records of a reasoning step list (none unless ``build``), once all are checked."""
+    _records(items, "reasoning_steps", REASONING_KEYS, lambda item: type(item["content"]) is str)
+    if not build:
+        return []
     return [
         ReasoningStep(item["id"], item["content"], item["created_at"], item["message_id"])
-        for item in _records(
-            items, "reasoning_steps", REASONING_KEYS, lambda item: type(item["content"]) is str
-        )
+        for item in items
     ]
 
 
-def _tool_calls(items: list[Any]) -> list[ToolCall]:
+def _tool_calls(items: list[Any], *, build: bool) -> list[ToolCall]:
+    """The records of a tool call list (none unless ``build``), once all are checked."""
+
     def valid(item: dict[str, Any]) -> bool:
         return (
             type(item["name"]) is str
@@ -265,6 +299,9 @@ def _tool_calls(items: list[Any]) -> list[ToolCall]:
             and item["status"] in TOOL_CALL_STATUSES
         )
 
+    _records(items, "tool_calls", TOOL_CALL_KEYS, valid)
+    if not build:
+        return []
     return [
         ToolCall(
             item["id"],
@@ -275,15 +312,16 @@ def _tool_calls(items: list[Any]) -> list[ToolCall]:
             item["result"],
             item["status"],
         )
-        for item in _records(items, "tool_calls", TOOL_CALL_KEYS, valid)
+        for item in items
     ]
 
 
 def _records(
     items: list[Any], where: str, keys: frozenset[str], valid: Callable[[dict[str, Any]], bool]
-) -> list[dict[str, Any]]:
-    """``items`` when each is a record of exactly ``keys`` with a text id, a time, an optional
-    message id and what ``valid`` checks; else :class:`Invalid` naming the first bad one."""
+) -> None:
+    """Check that each of ``items`` is a record of exactly ``keys`` with a text id, a time, an
+    optional message id and what ``valid`` checks; else :class:`Invalid` naming the first bad
+    one."""
     for index, item in enumerate(items):
         if (
             type(item) is not dict
@@ -294,7 +332,6 @@ def _records(
             or not _optional_text(item["message_id"])
         ):
             raise Invalid(f"{where}[{index}] is malformed")
-    return items
 
 
 def _usage(value: Any, where: str) -> Usage:

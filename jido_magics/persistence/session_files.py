@@ -40,7 +40,14 @@ from .errors import (
 from .file_status import STATUS_OK, STATUS_STALE, SavedSession, status_of
 from .keys import KeyRing, follow_key_file
 from .leftovers import remove_leftovers
-from .reading import DEFAULT_MAX_BYTES, SUFFIX, fingerprint, not_saved, read_verified
+from .reading import (
+    DEFAULT_MAX_BYTES,
+    SUFFIX,
+    fingerprint,
+    not_saved,
+    read_checked,
+    read_verified,
+)
 
 try:  # advisory lock between kernels saving into the same folder (POSIX)
     import fcntl
@@ -271,32 +278,51 @@ class SessionFiles:
 
     # -- describing ----------------------------------------------------------------------
 
-    def describe(self, session_id: str, path: Path) -> SavedSession:
-        """``path`` as ``saved()`` lists it: verified in full, for its status and metadata."""
+    def describe(
+        self, session_id: str, path: Path, info: os.stat_result | None = None
+    ) -> SavedSession:
+        """``path`` as ``saved()`` lists it: verified in full, for its status and metadata
+        (``info``: its ``lstat``, when the caller has it)."""
+        return self.examine(session_id, path, info)[0]
+
+    def examine(
+        self, session_id: str, path: Path, info: os.stat_result | None = None
+    ) -> tuple[SavedSession, tuple[str, str] | None]:
+        """:meth:`describe`, and the (kid, sig) of the file's envelope when its signature
+        matched (None when it was refused before).
+
+        Every check of a load runs (:func:`.reading.read_checked`), but no record is built:
+        the file gets the status and the error sentence its load would give."""
         try:
-            modified = datetime.fromtimestamp(os.lstat(path).st_mtime, timezone.utc)
+            if info is None:
+                info = os.lstat(path)
+            modified = datetime.fromtimestamp(info.st_mtime, timezone.utc)
             modified_at = utc_timestamp(modified)
         except OSError:
             modified_at = ""
         try:
-            session, saved_at, _, _ = self._read_verified(path)
-            if session.id != session_id:
-                raise _mismatched_id(path, session.id, session_id)
+            parsed, envelope = read_checked(path, self.keys, self.max_bytes)
+            found = parsed["session_id"]
+            if found != session_id:
+                raise _mismatched_id(path, found, session_id)
         except PersistenceError as exc:
-            return SavedSession(
+            problem = SavedSession(
                 session_id, path, status_of(exc), modified_at=modified_at, problem=str(exc)
             )
+            return problem, None
+        generation = parsed["generation"]
         seen = self._seen.get(session_id, 0)
-        return SavedSession(
+        described = SavedSession(
             session_id,
             path,
-            STATUS_STALE if session.generation < seen else STATUS_OK,
-            name=session.name,
-            generation=session.generation,
-            saved_at=saved_at,
-            message_count=len(session.messages),
+            STATUS_STALE if generation < seen else STATUS_OK,
+            name=parsed["name"],
+            generation=generation,
+            saved_at=parsed["saved_at"],
+            message_count=len(parsed["messages"]),
             modified_at=modified_at,
         )
+        return described, (envelope.kid, envelope.sig.decode("ascii"))
 
     # -- internals -------------------------------------------------------------------------
 

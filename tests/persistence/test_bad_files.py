@@ -37,6 +37,7 @@ from jido_magics.persistence import (
     KeyRing,
     MismatchedId,
     NotASessionFile,
+    PersistenceError,
     SessionStore,
     Stale,
     StoreIOError,
@@ -44,6 +45,7 @@ from jido_magics.persistence import (
     UnknownVersion,
 )
 from jido_magics.persistence.envelope import DOMAIN, seal
+from jido_magics.persistence.file_status import status_of
 from jido_magics.persistence.reading import DEFAULT_MAX_BYTES
 
 HEX = b"0123456789abcdef"
@@ -521,12 +523,15 @@ def test_each_bad_file_gives_its_typed_error(corpus: Corpus) -> None:
     _prepare_seen(store, corpus)
     before = _state(corpus)
     wrong = []
+    refused: dict[str, PersistenceError] = {}
     for case in corpus.cases:
         seen = store.seen_generation(case.session_id)
         with case.fault() if case.fault else contextlib.nullcontext():
             try:
                 store.load(case.session_id)
             except JidoError as exc:
+                if case.fault is None and isinstance(exc, PersistenceError):
+                    refused[case.session_id] = exc
                 if type(exc) is not case.expected:
                     wrong.append((case.kind, type(exc).__name__, case.expected.__name__, str(exc)))
                     continue
@@ -543,6 +548,13 @@ def test_each_bad_file_gives_its_typed_error(corpus: Corpus) -> None:
     listing = store.saved()
     assert {s.id for s in listing} == {c.session_id for c in corpus.cases}
     assert {s.id for s in listing if s.ok} == _faulty_ids(corpus)
+    # Each refused file is listed with its load's status and sentence (the listing checks
+    # without building the session: it must refuse the same files the same way).
+    listed = {s.id: (s.status, s.problem) for s in listing if s.id in refused}
+    assert listed == {
+        i: (status_of(exc), None if isinstance(exc, Stale) else str(exc))
+        for i, exc in refused.items()
+    }
     assert _state(corpus) == before
 
 

@@ -33,13 +33,13 @@ class Described:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.ids: list[str] = []
-        original = SessionStore.describe
+        original = SessionStore.examine  # describe's work, and the listing's
 
-        def describe(store: SessionStore, session_id: str, path: Path):  # type: ignore[no-untyped-def]
+        def examine(store: SessionStore, session_id: str, path: Path, info=None):  # type: ignore[no-untyped-def]
             self.ids.append(session_id)
-            return original(store, session_id, path)
+            return original(store, session_id, path, info)
 
-        monkeypatch.setattr(SessionStore, "describe", describe)
+        monkeypatch.setattr(SessionStore, "examine", examine)
 
 
 def _saved(store: SessionStore, name: str, messages: int = 3) -> Session:
