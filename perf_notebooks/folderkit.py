@@ -355,8 +355,8 @@ class Figures:
 
     def background(self) -> tuple[pk.Timing, float, float, pk.Timing]:
         """The whole folder indexed by the background thread (its text forgotten first) while
-        this thread lists it warm every 50 ms: (those listings, seconds until indexed, CPU seconds of the
-        indexing thread, the first search afterwards)."""
+        this thread lists it warm every 50 ms: (those listings, seconds until indexed, CPU
+        seconds of the indexing thread, the first search afterwards)."""
         from jido_magics.persistence.catalog import cache_for
 
         ext = self.extension
