@@ -101,7 +101,7 @@ class SessionMagics(Magics):
         help="At %load_ext, say how many saved sessions are beside the notebook.",
     ).tag(config=True)
     background_index = Bool(
-        True,
+        _SETTINGS.background_index,
         help="Index saved sessions for %session search in a background thread after %load_ext, "
         "saves and loads (off: a search indexes what it needs when it runs).",
     ).tag(config=True)
