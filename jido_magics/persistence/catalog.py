@@ -2,8 +2,9 @@
 
 A file whose fingerprint (device, inode, size, mtime_ns, ctime_ns) is the one its last full
 verification recorded in the cache, and whose ctime was settled before that verification, is
-listed from the cache; any other file is verified in full (see ``SessionStore.describe``)
-and the result recorded. Loading never uses this: the store verifies the chosen file.
+listed from the cache; any other file is verified in full, every check of a load but no
+session built (see ``SessionStore.examine``), and the result recorded. Loading never uses
+this: the store verifies the chosen file.
 """
 
 from __future__ import annotations

@@ -68,6 +68,7 @@ _TIMESTAMP = UTC_TIMESTAMP
 _UTC_NOW_SHAPE = b"0000-00-00T00:00:00.000000Z\n"
 _DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _DEFAULT_CAPS = Caps()
+_MESSAGE_FIELDS = len(MESSAGE_KEYS)
 
 
 class Invalid(Exception):
@@ -204,34 +205,37 @@ def _messages(items: list[Any], *, build: bool) -> list[Message]:
     The hot loop of a load (up to 1000 messages), kept plain: one pass of type checks and one
     ``Message`` per item."""
     # Times are checked together at the end (see _first_bad_time), and any earlier bad time
-    # is reported first, as an item-by-item check would.
+    # is reported first, as an item-by-item check would. One stamp per good item: the count
+    # of stamps is the index of the item at hand (no enumerate in the hot loop).
     built: list[Message] = []
     stamps: list[str] = []
-    for index, item in enumerate(items):
+    for item in items:
         try:
-            if type(item) is not dict or len(item) != len(MESSAGE_KEYS):
+            if type(item) is not dict or len(item) != _MESSAGE_FIELDS:
                 raise KeyError
             message_id, role, content = item["id"], item["role"], item["content"]
             created_at, model, usage = item["created_at"], item["model"], item["usage"]
             tool_call_id, status = item["tool_call_id"], item["status"]
         except KeyError:
+            index = len(stamps)
             _check_times(stamps)
             raise Invalid(f"messages[{index}] has wrong fields") from None
         if (  # _optional_text inlined: two calls per message cost ~10% of a load
             type(message_id) is not str
-            or role not in ROLES
             or type(content) is not str
             or type(created_at) is not str
+            or role not in ROLES
+            or status not in MESSAGE_STATUSES
             or (model is not None and type(model) is not str)
             or (tool_call_id is not None and type(tool_call_id) is not str)
-            or status not in MESSAGE_STATUSES
         ):
+            index = len(stamps)
             _check_times(stamps)
             raise Invalid(f"messages[{index}] has a bad value")
         stamps.append(created_at)
         if usage is not None:
             try:
-                usage = _usage(usage, f"messages[{index}].usage")
+                usage = _usage(usage, f"messages[{len(stamps) - 1}].usage")
             except Invalid:
                 _check_times(stamps)
                 raise
