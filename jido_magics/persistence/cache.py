@@ -203,9 +203,9 @@ class Cache:
         path = os.fspath(folder)
         row = db.execute("SELECT key, ring FROM folders WHERE path=?", (path,)).fetchone()
         if row is None:
-            with transaction(db):
-                cursor = db.execute("INSERT INTO folders(path, ring) VALUES (?, ?)", (path, ring))
-            return int(cursor.lastrowid or 0)
+            with transaction(db):  # another kernel may have added it since the SELECT
+                db.execute("INSERT OR IGNORE INTO folders(path, ring) VALUES (?, ?)", (path, ring))
+                row = db.execute("SELECT key, ring FROM folders WHERE path=?", (path,)).fetchone()
         key, known_ring = row
         if known_ring != ring:
             with transaction(db):

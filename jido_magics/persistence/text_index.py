@@ -50,17 +50,19 @@ def put(
     listed)."""
     with cache.using() as db:
         folder_key = cache.folder_key(db, folder, ring)
-        row = db.execute(
-            "SELECT key, indexed FROM files WHERE folder=? AND file_id=?",
-            (folder_key, file_id),
-        ).fetchone()
-        if row is None:
-            return 0
-        key, indexed = row
-        base = int(key) << _NUMBER_BITS
+        # Read in the write transaction: another kernel may index the same file at once.
         with transaction(db):
-            if indexed:
-                forget(db, int(key))
+            row = db.execute(
+                "SELECT key, indexed FROM files WHERE folder=? AND file_id=?",
+                (folder_key, file_id),
+            ).fetchone()
+            if row is None:
+                return 0
+            key, indexed = row
+            if stamp and indexed == stamp:  # it did, from the same bytes
+                return int(key)
+            base = int(key) << _NUMBER_BITS
+            forget(db, int(key))  # whatever is there: rows are never added twice
             db.executemany(
                 "INSERT INTO text(rowid, role, created_at, content) VALUES (?, ?, ?, ?)",
                 (

@@ -300,3 +300,72 @@ def test_files_removed_from_the_folder_leave_the_cache(store, settled) -> None:
     assert [s.id for s in store.saved()] == [b.id]
     entries = cache_module.shared_cache().entries(store.folder, catalog.key_ring_label(store))
     assert set(entries) == {b.id}
+
+
+class OtherKernel:
+    """A second connection to the same database (as another kernel has), which runs ``act``
+    the first time this kernel's connection starts a write transaction: exactly between a
+    read and the write that depends on it, where two kernels can interleave."""
+
+    def __init__(self, mine: cache_module.Cache, act) -> None:  # type: ignore[no-untyped-def]
+        assert mine.path is not None
+        self.other = cache_module.Cache(mine.path)
+        self.ran = False
+
+        def trace(statement: str) -> None:
+            if statement.startswith("BEGIN IMMEDIATE") and not self.ran:
+                self.ran = True
+                act(self.other)
+
+        with mine.using() as db:
+            self.db = db
+            db.set_trace_callback(trace)
+
+    def close(self) -> None:
+        self.db.set_trace_callback(None)
+        self.other.close()
+
+
+def test_two_kernels_recording_a_new_folder_at_once(store, capsys) -> None:
+    """Both find no row for the folder, and both add it: the cache stays on in both."""
+    _saved(store, "alpha")
+    ring = catalog.key_ring_label(store)
+    mine = cache_module.shared_cache()
+    other = OtherKernel(mine, lambda cache: cache.entries(store.folder, ring))
+    try:
+        assert [s.status for s in store.saved()] == ["ok"]
+    finally:
+        other.close()
+    assert other.ran and mine.on and other.other.on
+    assert "off for this kernel" not in capsys.readouterr().err
+    assert set(mine.entries(store.folder, ring)) == {s.id for s in store.saved()}
+
+
+def test_two_kernels_indexing_the_same_file_at_once(store, settled, capsys) -> None:
+    """The other kernel indexes the file while this one is about to: one set of rows, the
+    cache on in both, and a search finds each message once."""
+    from jido_magics.core.search import parse_query
+    from jido_magics.persistence import saved_search
+
+    session = _saved(store, "alpha")
+    listing = catalog.Listing(store, for_search=True)
+    item = listing.saved[0]
+    stamp = cache_module.stamp_of(listing.fingerprints[session.id])
+    mine = cache_module.shared_cache()
+
+    def index_there(cache: cache_module.Cache) -> None:
+        store.cache = cache  # type: ignore[attr-defined]
+        try:
+            assert saved_search.index_file(store, item, stamp)
+        finally:
+            del store.cache  # type: ignore[attr-defined]
+
+    other = OtherKernel(mine, index_there)
+    try:
+        assert saved_search.index_file(store, item, stamp)
+    finally:
+        other.close()
+    assert other.ran and mine.on and other.other.on
+    assert "off for this kernel" not in capsys.readouterr().err
+    hits = saved_search.search_saved(store, parse_query("question"), 10)
+    assert sorted(h.number for h in hits) == [1, 2, 3]
