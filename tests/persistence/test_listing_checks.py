@@ -6,7 +6,6 @@ format 1 did not know."""
 from __future__ import annotations
 
 import copy
-import time
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +23,6 @@ from jido_magics.persistence.envelope import head_fields
 from jido_magics.persistence.file_status import STATUS_OK, status_of
 
 OK = (STATUS_OK, None)
-
-
-@pytest.fixture
-def settled(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Verifications happen 'later': files written now count as settled, so the listing keeps
-    them in its cache rows and memory (as for a folder saved a while ago)."""
-    real = time.time_ns
-    monkeypatch.setattr(catalog.time, "time_ns", lambda: real() + 10 * catalog.SETTLE_NS)
 
 
 def loaded(folder: Path, keys: KeyRing, session_id: str) -> tuple[str, str | None]:

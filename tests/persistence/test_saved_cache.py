@@ -20,14 +20,6 @@ from jido_magics.persistence.keys import KeyRing
 from jido_magics.persistence.store import SessionStore
 
 
-@pytest.fixture
-def settled(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Verifications happen 'later': files written now count as settled, so the cache is used
-    (a file must never change within the same clock tick afterwards: see _changed)."""
-    real = time.time_ns
-    monkeypatch.setattr(catalog.time, "time_ns", lambda: real() + 10 * catalog.SETTLE_NS)
-
-
 class Described:
     """Counts the full verifications the listing makes."""
 
