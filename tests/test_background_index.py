@@ -3,6 +3,8 @@ a search finds the text indexed and indexes nothing itself; a search pauses the 
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 
 import pytest
@@ -184,3 +186,23 @@ def test_indexing_waits_for_the_delay() -> None:
         assert job.calls == []
     finally:
         indexer.stop()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a priority per thread: Linux")
+def test_the_thread_runs_nicer_than_the_kernel() -> None:
+    seen: list[int] = []
+    job = Job()
+    indexer = BackgroundIndexer(
+        lambda store, stop: (
+            seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+            or job(store, stop)
+        ),
+        delay=0.0,
+    )
+    try:
+        indexer.request("a")  # type: ignore[arg-type]
+        assert indexer.wait_idle(WAIT)
+    finally:
+        indexer.stop()
+    mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert seen == [min(mine + 10, 19)] and job.calls == ["a"]

@@ -13,6 +13,7 @@ search, which reports them: nothing here prints or raises.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
 #: Seconds from a folder's last request to its indexing: its newest file has settled by then.
 DELAY = SETTLE_NS / 1e9 + 0.25
-#: How much nicer than the kernel the thread runs (Linux sets it per thread).
+#: How much nicer than the kernel the thread runs (Linux only).
 _NICENESS = 10
 
 IndexFolder = Callable[["SessionStore", Callable[[], bool]], bool]
@@ -106,10 +107,13 @@ class BackgroundIndexer:
     # -- the thread ----------------------------------------------------------------------
 
     def _run(self) -> None:
-        try:  # background work must not slow the kernel's own (Linux: per thread)
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), _NICENESS)
-        except (AttributeError, OSError):
-            pass
+        # Background work must not slow the kernel's own. Only Linux sets a priority per
+        # thread; elsewhere the same call would take the thread id for a process id.
+        if sys.platform.startswith("linux"):
+            try:
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), _NICENESS)
+            except OSError:
+                pass
         while True:
             store = self._next()
             if store is None:
