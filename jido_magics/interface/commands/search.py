@@ -55,14 +55,19 @@ class SearchResults(TextTable):
 
 def _run(ext: Extension, args: argparse.Namespace) -> SearchResults:
     query = parse_words(args.query)
-    hits, searched = find_hits(
-        ext,
-        query,
-        limit=args.limit,
-        target=args.target,
-        open_only=args.open_only,
-        progress=IndexingLine(),
-    )
+    progress = IndexingLine()
+    try:
+        hits, searched = find_hits(
+            ext,
+            query,
+            limit=args.limit,
+            target=args.target,
+            open_only=args.open_only,
+            progress=progress,
+        )
+    except KeyboardInterrupt:
+        # Each file indexed so far is committed; the next search goes on from there.
+        raise JidoError(progress.interrupted()) from None
     return SearchResults.of(query.text, hits, searched)
 
 
@@ -79,8 +84,10 @@ class IndexingLine:
         self._start = time.monotonic()
         self._shown = 0.0
         self._width = 0
+        self._done: tuple[int, int] | None = None
 
     def __call__(self, done: int, total: int) -> None:
+        self._done = (done, total)
         now = time.monotonic()
         if now - self._start < PROGRESS_AFTER or (
             done < total and now - self._shown < PROGRESS_EVERY
@@ -97,6 +104,18 @@ class IndexingLine:
         end = "\n" if done >= total else ""
         print(f"\r{text:<{self._width}}", end=end, file=sys.stderr, flush=True)
         self._width = len(text)
+
+    def interrupted(self) -> str:
+        """Clear a progress line left unfinished, and the sentence for an interrupted search."""
+        if self._width and self._done is not None and self._done[0] < self._done[1]:
+            print(f"\r{'':<{self._width}}\r", end="", file=sys.stderr, flush=True)
+        done, total = self._done or (0, 0)
+        if done >= total:  # before indexing, or after all of it
+            return "Search interrupted."
+        return (
+            f"Search interrupted after indexing {done} of {plural(total, 'saved file')}; "
+            "the rest is indexed by the next search."
+        )
 
 
 def find_hits(

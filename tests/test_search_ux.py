@@ -1,0 +1,60 @@
+"""``%session search`` as a new user meets it: an interrupted first search, the sentences
+when nothing matches, reaching a saved hit, and queries that start with ``-``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+import pytest
+from IPython.core.error import UsageError
+from test_search import _saved_session, settled  # noqa: F401 (a fixture)
+
+from jido_magics.persistence import saved_search, text_index
+
+
+@pytest.mark.usefixtures("settled")
+def test_an_interrupted_first_search_is_one_line_and_keeps_its_work(
+    shell, registry, capsys, monkeypatch
+) -> None:
+    from jido_magics.interface.commands import search as search_command
+    from jido_magics.interface.extension import extension_for
+
+    extension_for(shell).magics.background_index = False  # the search indexes, not a thread
+    for name in ("alpha", "beta", "gamma"):
+        _saved_session(shell, registry, name, f"{name} talks about otters")
+    monkeypatch.setattr(search_command, "PROGRESS_AFTER", 0.0)
+    monkeypatch.setattr(search_command, "PROGRESS_EVERY", 0.0)
+    real_put = text_index.put
+    calls = []
+
+    def put(*args, **kwargs) -> int:
+        """The real put; Ctrl-C arrives while SQLite reads the second file's messages."""
+        calls.append(args[3])
+        if len(calls) == 2:
+            *head, messages = args
+
+            def interrupted(rows: Iterable[tuple[str, str, str]]) -> Iterator:
+                for row in rows:
+                    yield row
+                    raise KeyboardInterrupt
+
+            args = (*head, interrupted(messages))
+        return real_put(*args, **kwargs)
+
+    monkeypatch.setattr(saved_search.text_index, "put", put)
+    capsys.readouterr()
+    with pytest.raises(UsageError) as caught:
+        shell.run_line_magic("session", "search otters")
+    assert str(caught.value) == (
+        "Search interrupted after indexing 1 of 3 saved files; "
+        "the rest is indexed by the next search."
+    )
+    err = capsys.readouterr().err
+    # The progress line was blanked out, not left cut off for the error line to follow.
+    line = "Indexing saved sessions for search: 1 of 3 files…"
+    assert err == f"\r{line}\r{' ' * len(line)}\r"
+    # The first file stays indexed; the next search indexes the other two, then finds all.
+    found = shell.run_line_magic("session", "search otters")
+    assert len(found.hits) == 6
+    assert len(calls) == 4 and calls[0] not in calls[2:] and calls[1] in calls[2:]
+    assert "1 of 2 files" in capsys.readouterr().err
