@@ -58,3 +58,13 @@ def test_an_interrupted_first_search_is_one_line_and_keeps_its_work(
     assert len(found.hits) == 6
     assert len(calls) == 4 and calls[0] not in calls[2:] and calls[1] in calls[2:]
     assert "1 of 2 files" in capsys.readouterr().err
+
+
+def test_what_was_searched_names_no_empty_part(shell, registry) -> None:
+    nothing = shell.run_line_magic("session", "search walrus")
+    assert str(nothing) == "No message matches 'walrus' in this notebook's saved sessions."
+    shell.run_line_magic("session", "new alpha")
+    shell.run_line_magic("chat", "otters")
+    assert str(shell.run_line_magic("session", "search walrus")) == (
+        "No message matches 'walrus' in 1 open session and this notebook's saved sessions."
+    )

@@ -156,11 +156,12 @@ def find_hits(
                 ext.store, query, limit, skip=skip, only=only_saved, progress=progress
             )
         hits = newest_first([*hits, *saved], limit)
-        searched = (
-            "that saved session"
-            if only_saved is not None
-            else f"{searched} and this notebook's saved sessions"
-        )
+        if only_saved is not None:
+            searched = "that saved session"
+        elif open_sessions:
+            searched = f"{searched} and this notebook's saved sessions"
+        else:
+            searched = "this notebook's saved sessions"
     elif target is not None:
         searched = "that session"
     return hits, searched
