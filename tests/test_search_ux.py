@@ -68,3 +68,32 @@ def test_what_was_searched_names_no_empty_part(shell, registry) -> None:
     assert str(shell.run_line_magic("session", "search walrus")) == (
         "No message matches 'walrus' in 1 open session and this notebook's saved sessions."
     )
+
+
+def test_showing_a_saved_hit_says_how_to_open_it(shell, registry) -> None:
+    path = _saved_session(shell, registry, "topic", "a walrus on the ice")
+    saved_id = path.stem
+    hit = shell.run_line_magic("session", "search walrus").hits[0]
+    assert (hit.session_id, hit.open) == (saved_id, False)
+    for target in (saved_id, "topic", "TOP"):
+        with pytest.raises(UsageError) as caught:
+            shell.run_line_magic("session", f"show {target} --at {hit.number}")
+        assert str(caught.value) == (
+            f"'topic' is saved, not open: %session resume {saved_id} opens it "
+            f"(then %session show --at {hit.number})."
+        )
+    shell.run_line_magic("session", f"resume {saved_id}")  # the advice works
+    page = shell.run_line_magic("session", f"show --at {hit.number}")
+    assert "walrus" in str(page)
+    with pytest.raises(UsageError, match=r"^No open session matches 'nothing'"):
+        shell.run_line_magic("session", "show nothing")
+
+
+def test_hits_in_sessions_of_one_name_show_their_ids(shell, registry) -> None:
+    first = _saved_session(shell, registry, "keeper", "the walrus sleeps").stem
+    second = _saved_session(shell, registry, "keeper", "the walrus swims").stem
+    _saved_session(shell, registry, "other", "one walrus")
+    found = shell.run_line_magic("session", "search walrus")
+    places = {row[0] for row in found.rows}
+    assert places == {f"keeper (saved, {first})", f"keeper (saved, {second})", "other (saved)"}
+    assert f"keeper (saved, {first})" in str(found)

@@ -117,6 +117,24 @@ class Hit:
     open: bool
 
 
+def where_found(hits: Iterable[Hit], width: int) -> list[str]:
+    """Each hit's session as listed: its name (cut to ``width``), "(saved)" when it was found
+    in a saved file, and its id when another session among ``hits`` has the same name
+    (``keeper (saved, 71a582df)``), so that two of them can be told apart."""
+    hits = list(hits)
+    ids_of: dict[str, set[str]] = {}
+    for hit in hits:
+        ids_of.setdefault(hit.session_name.casefold(), set()).add(hit.session_id)
+    places = []
+    for hit in hits:
+        marks = [] if hit.open else ["saved"]
+        if len(ids_of[hit.session_name.casefold()]) > 1:
+            marks.append(hit.session_id)
+        aside = f" ({', '.join(marks)})" if marks else ""
+        places.append(shorten(hit.session_name, width) + aside)
+    return places
+
+
 def snippet(text: str, spans: list[tuple[int, int]] | None, width: int = SNIPPET_WIDTH) -> str:
     """At most ``width`` characters of ``text`` on one line around the first span, marked
     ``«…»``; the start of the text when nothing matched."""

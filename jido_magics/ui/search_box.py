@@ -10,7 +10,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from ..core.errors import JidoError, shorten
-from ..core.search import Hit
+from ..core.search import Hit, where_found
 from ..core.session import Session
 from ..core.text import plural
 from .parts import add_classes
@@ -95,7 +95,8 @@ class SearchBox:
         self._hits = hits
         self.results.unobserve(self._on_choice, names="value")
         try:
-            self.results.options = [(_label(hit), i) for i, hit in enumerate(hits)]
+            places = where_found(hits, 24)
+            self.results.options = [(_label(hit, places[i]), i) for i, hit in enumerate(hits)]
             self.results.value = None
         finally:
             self.results.observe(self._on_choice, names="value")
@@ -106,8 +107,7 @@ class SearchBox:
             self.choose(change["new"])
 
 
-def _label(hit: Hit) -> str:
-    where = shorten(hit.session_name, 24) + ("" if hit.open else " (saved)")
+def _label(hit: Hit, where: str) -> str:
     when = hit.created_at[:16].replace("T", " ")
     return f"{where} · #{hit.number} · {hit.role} · {when} · {shorten(hit.snippet, 110)}"
 

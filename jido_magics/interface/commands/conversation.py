@@ -6,20 +6,27 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ...core.errors import JidoError
+from ...core.errors import AmbiguousTarget, JidoError, SessionNotFound, shorten
 from ...core.paths import display_path
 from ...core.show import ConversationPage, conversation_page, page_of_message
 from ...core.text import plural
 from ...export import FORMATS, export_session, format_for
+from ...persistence.errors import NoSavedSession
 from ...persistence.location import notebook_path
 from .command import AT_MESSAGE, OPTIONAL_TARGET, Arg, Command
+from .saved import find_saved
 
 if TYPE_CHECKING:
     from ..extension import Extension
 
 
 def _run_show(ext: Extension, args: argparse.Namespace) -> ConversationPage:
-    session = ext.registry.get(args.target)
+    try:
+        session = ext.registry.get(args.target)
+    except SessionNotFound:
+        if args.target is not None:
+            _say_if_saved(ext, args)
+        raise
     number = args.page
     if args.at is not None:
         if args.page is not None:
@@ -27,6 +34,22 @@ def _run_show(ext: Extension, args: argparse.Namespace) -> ConversationPage:
         number = page_of_message(session, args.at)
     names = {s.id: s.name for s in ext.registry.sessions}  # for the note of a resumed fork
     return conversation_page(session, number, names)
+
+
+def _say_if_saved(ext: Extension, args: argparse.Namespace) -> None:
+    """Raise the one line that tells how to open it when the session to show is not open
+    but saved beside this notebook (a search lists hits in saved sessions too)."""
+    try:
+        saved_id = find_saved(ext.store, args.target)
+    except (NoSavedSession, AmbiguousTarget):
+        return
+    name = next((s.name for s in ext.store.saved() if s.id == saved_id and s.name), saved_id)
+    then = " --at " + str(args.at) if args.at is not None else ""
+    then += " --page " + str(args.page) if args.page is not None else ""
+    raise SessionNotFound(
+        f"'{shorten(name, 40)}' is saved, not open: %session resume {saved_id} opens it "
+        f"(then %session show{then})."
+    )
 
 
 def export_folder(ext: Extension) -> Path:

@@ -11,7 +11,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ...core.errors import JidoError, SessionNotFound, shorten
-from ...core.search import Hit, Query, newest_first, parse_words, search_sessions
+from ...core.search import (
+    Hit,
+    Query,
+    newest_first,
+    parse_words,
+    search_sessions,
+    where_found,
+)
 from ...core.text import plural
 from ...persistence.errors import NoSavedSession
 from ..text_table import TextTable
@@ -39,13 +46,13 @@ class SearchResults(TextTable):
     def of(cls, query: str, hits: list[Hit], searched: str) -> SearchResults:
         rows = tuple(
             (
-                shorten(hit.session_name, 30) + ("" if hit.open else " (saved)"),
+                where,
                 str(hit.number),
                 hit.role,
                 hit.created_at[:16].replace("T", " "),
                 hit.snippet,
             )
-            for hit in hits
+            for where, hit in zip(where_found(hits, 30), hits, strict=True)
         )
         return cls(query, rows, tuple(hits), searched)
 
