@@ -7,8 +7,10 @@ from collections.abc import Iterable, Iterator
 
 import pytest
 from IPython.core.error import UsageError
+from magic_helpers import extension_loaded
 from test_search import _saved_session, settled  # noqa: F401 (a fixture)
 
+import jido_magics
 from jido_magics.persistence import saved_search, text_index
 
 
@@ -97,3 +99,32 @@ def test_hits_in_sessions_of_one_name_show_their_ids(shell, registry) -> None:
     places = {row[0] for row in found.rows}
     assert places == {f"keeper (saved, {first})", f"keeper (saved, {second})", "other (saved)"}
     assert f"keeper (saved, {first})" in str(found)
+
+
+def test_a_search_that_finds_nothing_names_a_renamed_notebooks_folder(
+    ipython_shell, workdir
+) -> None:
+    shell = ipython_shell
+    report = workdir / "report.ipynb"
+    report.write_text("{}")
+    shell.user_ns["__session__"] = str(report)
+    try:
+        with extension_loaded(shell):
+            _saved_session(shell, jido_magics.get_registry(), "analysis", "the walrus")
+            assert len(shell.run_line_magic("session", "search walrus").hits) == 2
+        report.rename(workdir / "final.ipynb")
+        shell.user_ns["__session__"] = str(workdir / "final.ipynb")
+        with extension_loaded(shell):  # the restarted kernel
+            listing = str(shell.run_line_magic("session", "resume")).splitlines()[-1]
+            nothing = str(shell.run_line_magic("session", "search walrus"))
+            assert nothing.splitlines() == [
+                "No message matches 'walrus' in this notebook's saved sessions.",
+                listing,
+            ]
+            assert listing.startswith("Other sessions folders beside it: report.sessions (1 ")
+            # Only the saved sessions were searched for the note to apply.
+            assert str(shell.run_line_magic("session", "search walrus --open")) == (
+                "No message matches 'walrus' in 0 open sessions."
+            )
+    finally:
+        shell.user_ns.pop("__session__", None)

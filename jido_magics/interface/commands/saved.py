@@ -106,12 +106,8 @@ class SavedListing(TextTable):
                     "(open)" if ext.registry.find_by_id(item.id) is not None else "",
                 )
             )
-        beside = other_folders(store.folder) if others else []
         return cls(
-            display_path(store.folder),
-            tuple(rows),
-            saved,
-            tuple((display_path(folder), count) for folder, count in beside),
+            display_path(store.folder), tuple(rows), saved, folders_beside(store) if others else ()
         )
 
     def empty_text(self) -> str:
@@ -126,14 +122,23 @@ class SavedListing(TextTable):
         ]
         lines = [super().__str__(), *reasons]
         if self.others:
-            named = ", ".join(
-                f"{folder} ({count} session{'s' * (count != 1)})" for folder, count in self.others
-            )
-            lines.append(
-                f"Other sessions folders beside it: {named}; "
-                f"%session resume --from {self.others[0][0]} lists them."
-            )
+            lines.append(others_note(self.others))
         return "\n".join(lines)
+
+
+def folders_beside(store: SessionStore) -> tuple[tuple[str, int], ...]:
+    """The other sessions folders beside ``store``'s that hold saved files (a renamed
+    notebook's), as shown, with how many files each."""
+    return tuple((display_path(folder), count) for folder, count in other_folders(store.folder))
+
+
+def others_note(others: Sequence[tuple[str, int]]) -> str:
+    """The line naming :func:`folders_beside` and how to list them."""
+    named = ", ".join(f"{folder} ({count} session{'s' * (count != 1)})" for folder, count in others)
+    return (
+        f"Other sessions folders beside it: {named}; "
+        f"%session resume --from {others[0][0]} lists them."
+    )
 
 
 def find_saved(store: SessionStore, target: str) -> str:

@@ -23,7 +23,7 @@ from ...core.text import plural
 from ...persistence.errors import NoSavedSession
 from ..text_table import TextTable
 from .command import SESSION_OPTION, Arg, Command
-from .saved import find_saved
+from .saved import find_saved, folders_beside, others_note
 
 if TYPE_CHECKING:
     from ..extension import Extension
@@ -39,11 +39,13 @@ class SearchResults(TextTable):
     rows: tuple[tuple[str, ...], ...]
     hits: tuple[Hit, ...]
     searched: str
+    #: When nothing matched: the note naming other sessions folders beside this one.
+    note: str = ""
 
     HEADERS = ("session", "msg", "role", "time (UTC)", "text")
 
     @classmethod
-    def of(cls, query: str, hits: list[Hit], searched: str) -> SearchResults:
+    def of(cls, query: str, hits: list[Hit], searched: str, note: str = "") -> SearchResults:
         rows = tuple(
             (
                 where,
@@ -54,10 +56,11 @@ class SearchResults(TextTable):
             )
             for where, hit in zip(where_found(hits, 30), hits, strict=True)
         )
-        return cls(query, rows, tuple(hits), searched)
+        return cls(query, rows, tuple(hits), searched, note)
 
     def empty_text(self) -> str:
-        return f"No message matches '{shorten(self.query, 40)}' in {self.searched}."
+        text = f"No message matches '{shorten(self.query, 40)}' in {self.searched}."
+        return f"{text}\n{self.note}" if self.note else text
 
 
 def _run(ext: Extension, args: argparse.Namespace) -> SearchResults:
@@ -75,7 +78,12 @@ def _run(ext: Extension, args: argparse.Namespace) -> SearchResults:
     except KeyboardInterrupt:
         # Each file indexed so far is committed; the next search goes on from there.
         raise JidoError(progress.interrupted()) from None
-    return SearchResults.of(query.text, hits, searched)
+    note = ""
+    if not hits and not args.open_only and args.target is None:
+        # A renamed notebook's sessions stay in its old folder, which is not searched.
+        others = folders_beside(ext.store)
+        note = others_note(others) if others else ""
+    return SearchResults.of(query.text, hits, searched, note)
 
 
 #: Seconds of indexing before its progress line shows, and between two updates.
