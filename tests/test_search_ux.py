@@ -128,3 +128,36 @@ def test_a_search_that_finds_nothing_names_a_renamed_notebooks_folder(
             )
     finally:
         shell.user_ns.pop("__session__", None)
+
+
+@pytest.mark.parametrize(
+    ("line", "words"),
+    [
+        ("search -kelp", ["-kelp"]),
+        ("search walrus -kelp", ["walrus", "-kelp"]),
+        ("search -kelp --limit 1 walrus", ["-kelp", "walrus"]),
+        ("search --open -- --kelp", ["--kelp"]),
+    ],
+)
+def test_words_that_start_with_a_dash_are_searched(shell, line: str, words: list[str]) -> None:
+    shell.run_line_magic("session", "new alpha")
+    shell.run_line_magic("chat", "the walrus eats kelp")
+    shell.run_line_magic("session", "new beta")
+    shell.run_line_magic("chat", "the walrus swims")
+    found = shell.run_line_magic("session", line)
+    assert found.query == " ".join(words)
+    names = {hit.session_name for hit in found.hits}
+    assert names == ({"alpha"} if "kelp" in found.query else {"alpha", "beta"})
+    assert len(found.hits) == (1 if "--limit 1" in line else 2 * len(names))
+
+
+def test_search_options_still_work_and_a_mistyped_one_is_refused(shell) -> None:
+    shell.run_line_magic("session", "new alpha")
+    shell.run_line_magic("chat", "the walrus eats kelp")
+    shell.run_line_magic("session", "new beta")
+    found = shell.run_line_magic("session", "search kelp --session alpha --limit=1 --open")
+    assert [(h.session_name, h.number) for h in found.hits] == [("alpha", 2)]
+    with pytest.raises(UsageError, match=r"unrecognized arguments: --limt.*--limit"):
+        shell.run_line_magic("session", "search kelp --limt 1")
+    with pytest.raises(UsageError, match="expected one argument"):
+        shell.run_line_magic("session", "search kelp --limit")

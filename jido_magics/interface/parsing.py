@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import re
 import shlex
+from itertools import islice
 from typing import NoReturn
 
 from ..core.errors import JidoError, did_you_mean
@@ -27,6 +28,8 @@ class CommandParser(argparse.ArgumentParser):
         self._one_line_usage = usage
         #: Positionals may sit on both sides of options (``fork a --at 2 name``).
         self.intermixed = False
+        #: Words starting with one "-" are positionals (``search walrus -kelp``).
+        self.dash_words = False
 
     def error(self, message: str) -> NoReturn:
         raise CommandUsageError(
@@ -50,12 +53,33 @@ class CommandParser(argparse.ArgumentParser):
         return ""
 
     def parse(self, words: list[str]) -> argparse.Namespace:
+        if self.dash_words:
+            words = self._positionals_last(words)
         try:
             if self.intermixed:
                 return self.parse_intermixed_args(words)
             return self.parse_args(words)
         except argparse.ArgumentError as exc:
             self.error(str(exc))
+
+    def _positionals_last(self, words: list[str]) -> list[str]:
+        """``words`` with the options (``--x``, with the value a known one takes) first,
+        then ``--`` and every other word in order: argparse reads those as positionals
+        even when they start with "-". An unknown ``--x`` stays an option, for its error."""
+        options: list[str] = []
+        positionals: list[str] = []
+        rest = iter(words)
+        for word in rest:
+            if word == "--":
+                positionals.extend(rest)
+            elif word.startswith("--"):
+                options.append(word)
+                action = self._option_string_actions.get(word)
+                if action is not None and action.nargs != 0:
+                    options.extend(islice(rest, 1))
+            else:
+                positionals.append(word)
+        return [*options, "--", *positionals]
 
 
 def split_words(line: str) -> list[str]:

@@ -72,7 +72,8 @@ class Arg:
 class Command:
     """One subcommand: ``arguments`` in the order the usage shows them, ``summary`` one line
     of help, ``details`` optional further lines for the manual. ``intermixed``: positionals
-    may sit on both sides of options (``fork a --at 2 name``)."""
+    may sit on both sides of options (``fork a --at 2 name``). ``dash_words``: words that
+    start with one "-" are positionals, not unknown options (``search walrus -kelp``)."""
 
     name: str
     arguments: tuple[Arg, ...]
@@ -80,6 +81,7 @@ class Command:
     run: Callable[[Extension, argparse.Namespace], Any]
     details: str = ""
     intermixed: bool = False
+    dash_words: bool = False
 
     @property
     def usage(self) -> str:
@@ -105,6 +107,7 @@ class Command:
         if parser is None:
             parser = CommandParser(f"session {self.name}", self.usage)
             parser.intermixed = self.intermixed
+            parser.dash_words = self.dash_words
             for arg in self.arguments:
                 arg.add_to(parser)
             self.__dict__["_parser"] = parser  # outside the frozen fields: eq/hash unchanged

@@ -203,8 +203,9 @@ COMMANDS = [
         ),
         'find messages in open and saved sessions: words, "quoted phrases", newest first',
         _run,
+        dash_words=True,
         details=(
-            "Case is ignored; punctuation and search operators are plain text.\n"
+            "Case is ignored; punctuation, search operators and -words are plain text.\n"
             f"--open: open sessions only. Default --limit {DEFAULT_LIMIT}.\n"
             "Go to a hit: %session show TARGET --at N (resume a saved one first)."
         ),
