@@ -159,5 +159,10 @@ def test_search_options_still_work_and_a_mistyped_one_is_refused(shell) -> None:
     assert [(h.session_name, h.number) for h in found.hits] == [("alpha", 2)]
     with pytest.raises(UsageError, match=r"unrecognized arguments: --limt.*--limit"):
         shell.run_line_magic("session", "search kelp --limt 1")
+    with pytest.raises(UsageError) as caught:
+        shell.run_line_magic("session", "search --kelp")
+    assert "%session search -- --kelp takes it as a word." in str(caught.value)
+    assert "\n" not in str(caught.value)
+    assert len(shell.run_line_magic("session", "search -- --kelp").hits) == 2
     with pytest.raises(UsageError, match="expected one argument"):
         shell.run_line_magic("session", "search kelp --limit")

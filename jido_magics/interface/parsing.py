@@ -44,7 +44,10 @@ class CommandParser(argparse.ArgumentParser):
             options = [o for o in self._option_string_actions if o.startswith("--")]
             for word in unknown.group(1).split():
                 if word.startswith("-"):
-                    return did_you_mean(word.partition("=")[0], options)
+                    hint = did_you_mean(word.partition("=")[0], options)
+                    if self.dash_words:  # the word may be meant as a word
+                        hint += f" {self.prog} -- {word} takes it as a word."
+                    return hint
             return ""
         choice = _INVALID_CHOICE.search(message)
         if choice is not None:
