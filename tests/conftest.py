@@ -29,6 +29,20 @@ def cache_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             cache.close_all()
 
 
+@pytest.fixture
+def settled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Verifications happen 'later': files written now count as settled (as a folder saved
+    a while ago is), so listings keep them in the cache and their text counts as indexed. A
+    file must never change within the same clock tick afterwards (see
+    tests/persistence/test_saved_cache._changed)."""
+    import time
+
+    from jido_magics.persistence import catalog
+
+    real = time.time_ns
+    monkeypatch.setattr(catalog.time, "time_ns", lambda: real() + 10 * catalog.SETTLE_NS)
+
+
 @pytest.fixture(scope="session")
 def ipython_shell():
     """The process's real ``InteractiveShell`` (IPython allows one per process)."""

@@ -11,20 +11,12 @@ import pytest
 
 from jido_magics.core.search import parse_query
 from jido_magics.interface.extension import extension_for
-from jido_magics.persistence import catalog
 from jido_magics.persistence.background_index import BackgroundIndexer
 from jido_magics.persistence.cache import stamp_of
 from jido_magics.persistence.catalog import Listing
 from jido_magics.persistence.saved_search import search_saved
 
 WAIT = 60.0  # seconds: a generous bound for a busy machine; nothing here is timed
-
-
-@pytest.fixture
-def settled(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Files count as settled at once (as they are 2 s after a save)."""
-    real = catalog.time.time_ns
-    monkeypatch.setattr(catalog.time, "time_ns", lambda: real() + 10 * catalog.SETTLE_NS)
 
 
 def _indexer(shell) -> BackgroundIndexer:

@@ -22,7 +22,7 @@ from jido_magics.core.search import (
     snippet,
 )
 from jido_magics.persistence import cache as cache_module
-from jido_magics.persistence import catalog, text_index
+from jido_magics.persistence import text_index
 
 HOSTILE = [
     "NEAR(a b, 3)",
@@ -38,12 +38,6 @@ HOSTILE = [
     "'single' \"double\"",
     "x" * 500,
 ]
-
-
-@pytest.fixture
-def settled(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = time.time_ns
-    monkeypatch.setattr(catalog.time, "time_ns", lambda: real() + 10 * catalog.SETTLE_NS)
 
 
 def test_words_and_phrases() -> None:
@@ -289,17 +283,23 @@ def test_search_after_the_cache_was_deleted(shell, registry, cache_folder, settl
     assert len(shell.run_line_magic("session", "search lake").hits) == 2
 
 
-def test_a_search_that_indexes_shows_one_updating_line(
-    shell, registry, settled, capsys, monkeypatch
-) -> None:
+def _three_left_to_the_search(shell, registry, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sessions alpha, beta and gamma saved (two messages each, about otters) and left for a
+    search to index (no background thread), its progress line shown from the first file."""
     from jido_magics.interface.commands import search as search_command
     from jido_magics.interface.extension import extension_for
 
-    extension_for(shell).magics.background_index = False  # the search indexes, not a thread
+    extension_for(shell).magics.background_index = False
     for name in ("alpha", "beta", "gamma"):
         _saved_session(shell, registry, name, f"{name} talks about otters")
     monkeypatch.setattr(search_command, "PROGRESS_AFTER", 0.0)
     monkeypatch.setattr(search_command, "PROGRESS_EVERY", 0.0)
+
+
+def test_a_search_that_indexes_shows_one_updating_line(
+    shell, registry, settled, capsys, monkeypatch
+) -> None:
+    _three_left_to_the_search(shell, registry, monkeypatch)
     capsys.readouterr()
     found = shell.run_line_magic("session", "search otters")
     assert len(found.hits) == 6  # three files, two messages each

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 import pytest
 from IPython.core.error import UsageError
 from magic_helpers import extension_loaded
-from test_search import _saved_session, settled  # noqa: F401 (a fixture)
+from test_search import _saved_session, _three_left_to_the_search
 
 import jido_magics
 from jido_magics.persistence import saved_search, text_index
@@ -18,14 +18,7 @@ from jido_magics.persistence import saved_search, text_index
 def test_an_interrupted_first_search_is_one_line_and_keeps_its_work(
     shell, registry, capsys, monkeypatch
 ) -> None:
-    from jido_magics.interface.commands import search as search_command
-    from jido_magics.interface.extension import extension_for
-
-    extension_for(shell).magics.background_index = False  # the search indexes, not a thread
-    for name in ("alpha", "beta", "gamma"):
-        _saved_session(shell, registry, name, f"{name} talks about otters")
-    monkeypatch.setattr(search_command, "PROGRESS_AFTER", 0.0)
-    monkeypatch.setattr(search_command, "PROGRESS_EVERY", 0.0)
+    _three_left_to_the_search(shell, registry, monkeypatch)
     real_put = text_index.put
     calls = []
 
