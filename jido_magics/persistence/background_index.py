@@ -1,8 +1,9 @@
 """The search index kept current off the user's path: after a save or a load, one thread
 indexes the folder's new text, so a later search finds it ready (DESIGN §11).
 
-Indexing a 1000-message file costs about 20 ms of CPU (SQLite FTS5's tokenizer alone is about
-10 ms per MB), five times its load: too much to add to a save or a load the user waits for. A
+Indexing a 1000-message file costs 20-50 ms of CPU (SQLite FTS5's tokenizer alone is about 10 ms
+per MB, and writing the index as much again), five to ten times its load: too much to add to a
+save or a load the user waits for. A
 request only notes the folder. The thread indexes it once the files written just before have
 settled (``catalog.SETTLE_NS``: text indexed sooner would have to be indexed again), one file
 at a time, at a lower CPU priority. A search pauses it and indexes what is left itself, with
