@@ -100,7 +100,6 @@ class Cache:
         self._lock = threading.RLock()
         self._db: sqlite3.Connection | None = None
         self.off_reason: str | None = None if path is not None else "no cache folder"
-        self._folders: dict[str, int] = {}
 
     def __repr__(self) -> str:
         state = f"off: {self.off_reason}" if self.off_reason else "on"
@@ -295,6 +294,23 @@ class Cache:
                             " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,'')",
                             (*values, folder_key, e.file_id),
                         )
+
+    def forget_missing_folders(self) -> int:
+        """Forget every folder that no longer exists (moved, renamed or deleted): its files'
+        rows now, their text at the next ``text_index.clean``. Returns how many."""
+        with self.using() as db:
+            rows = db.execute("SELECT key, path FROM folders").fetchall()
+            missing = [key for key, path in rows if type(path) is str and not os.path.isdir(path)]
+            for key in missing:
+                with transaction(db):
+                    db.execute(
+                        "INSERT OR IGNORE INTO orphans SELECT key FROM files"
+                        " WHERE folder=? AND indexed != ''",
+                        (key,),
+                    )
+                    db.execute("DELETE FROM files WHERE folder=?", (key,))
+                    db.execute("DELETE FROM folders WHERE key=?", (key,))
+        return len(missing)
 
     def forget(self, folder: Path) -> None:
         """Forget what was verified in ``folder`` (its text stays until re-indexed)."""

@@ -20,6 +20,9 @@ from .errors import PersistenceError
 from .file_status import SavedSession
 from .store import SessionStore
 
+#: Removed files whose text a search deletes first (more would delay it: each costs about an
+#: indexing); the background indexer deletes the rest.
+_CLEANED_BY_A_SEARCH = 4
 #: Called with (files indexed so far, files to index) while a search indexes.
 Progress = Callable[[int, int], None]
 
@@ -61,7 +64,7 @@ def _from_index(
     progress: Progress | None,
 ) -> list[Hit]:
     cache = listing.cache
-    text_index.clean(cache)
+    text_index.clean(cache, most=_CLEANED_BY_A_SEARCH)
     by_key, unindexed = _index_state(listing, wanted)
     for done, (item, stamp) in enumerate(unindexed, 1):
         key = index_file(store, item, stamp)
@@ -104,7 +107,9 @@ def index_folder(store: SessionStore, *, stop: Callable[[], bool] = lambda: Fals
         if stop():
             return False
         index_file(store, item, stamp)
-    return True
+    listing.cache.forget_missing_folders()
+    text_index.clean(listing.cache, stop=stop)
+    return not stop()
 
 
 def _index_state(

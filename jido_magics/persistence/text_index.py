@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import heapq
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,14 +75,20 @@ def put(
         return int(key)
 
 
-def clean(cache: Cache) -> None:
-    """Delete the text of files that left their folder."""
+def clean(
+    cache: Cache, *, most: int | None = None, stop: Callable[[], bool] = lambda: False
+) -> None:
+    """Delete the text of files that left their folder (at ``most`` that many files;
+    ``stop()`` is asked between files). Each file's deletion costs about what indexing it
+    did, so the lock is taken file by file."""
     with cache.using() as db:
-        keys = [row[0] for row in db.execute("SELECT key FROM orphans").fetchall()]
-        for key in keys:
-            with transaction(db):
-                forget(db, int(key))
-                db.execute("DELETE FROM orphans WHERE key=?", (key,))
+        keys = [row[0] for row in db.execute("SELECT key FROM orphans LIMIT ?", (most or -1,))]
+    for key in keys:
+        if stop():
+            return
+        with cache.using() as db, transaction(db):
+            forget(db, int(key))
+            db.execute("DELETE FROM orphans WHERE key=?", (key,))
 
 
 def forget(db: sqlite3.Connection, key: int) -> None:

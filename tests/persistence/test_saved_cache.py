@@ -361,3 +361,42 @@ def test_two_kernels_indexing_the_same_file_at_once(store, settled, capsys) -> N
     assert "off for this kernel" not in capsys.readouterr().err
     hits = saved_search.search_saved(store, parse_query("question"), 10)
     assert sorted(h.number for h in hits) == [1, 2, 3]
+
+
+def _count(sql: str) -> int:
+    with cache_module.shared_cache().using() as db:
+        return int(db.execute(sql).fetchone()[0])
+
+
+def test_a_moved_folder_leaves_the_cache(store, tmp_path, settled) -> None:
+    """The folder a notebook's sessions moved away from is forgotten, its text deleted, by
+    the indexing that runs in the background (the cache would otherwise only grow)."""
+    from jido_magics.core.search import parse_query
+    from jido_magics.persistence.saved_search import index_folder, search_saved
+
+    for name in ("alpha", "bravo"):
+        _saved(store, name)
+    assert len(search_saved(store, parse_query("question"), 20)) == 6
+    moved = SessionStore(tmp_path / "moved.sessions", keys=store.keys)
+    store.folder.rename(moved.folder)
+    assert index_folder(moved)
+    assert _count("SELECT count(*) FROM folders") == 1
+    assert _count("SELECT count(*) FROM files") == 2
+    assert _count("SELECT count(*) FROM orphans") == 0
+    assert _count("SELECT count(*) FROM text") == 6  # the moved files' text, once
+    assert len(search_saved(moved, parse_query("question"), 20)) == 6
+
+
+def test_a_search_deletes_few_removed_files_text_and_the_indexer_the_rest(store, settled) -> None:
+    from jido_magics.core.search import parse_query
+    from jido_magics.persistence.saved_search import index_folder, search_saved
+
+    sessions = [_saved(store, f"s{i}") for i in range(7)]
+    assert len(search_saved(store, parse_query("question"), 50)) == 21
+    for session in sessions[:6]:
+        store.delete(session.id)
+    assert len(search_saved(store, parse_query("question"), 50)) == 3
+    assert _count("SELECT count(*) FROM orphans") == 2  # four deleted by the search
+    assert index_folder(store)
+    assert _count("SELECT count(*) FROM orphans") == 0
+    assert _count("SELECT count(*) FROM text") == 3
