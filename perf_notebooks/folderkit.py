@@ -429,16 +429,10 @@ def report(found: dict[str, pk.Timing]) -> None:
 
 def unindexed(store: SessionStore) -> int:
     """How many of the folder's verified files a search would have to index first."""
-    from jido_magics.persistence.cache import stamp_of
     from jido_magics.persistence.catalog import Listing
+    from jido_magics.persistence.saved_search import to_index
 
-    listing = Listing(store, for_search=True)
-    return sum(
-        1
-        for item in listing.saved
-        if item.ok
-        and listing.indexed.get(item.id, (0, ""))[1] != stamp_of(listing.fingerprints[item.id])
-    )
+    return len(to_index(Listing(store, for_search=True)))
 
 
 def report_background(figures: Figures) -> tuple[pk.Timing, pk.Timing]:

@@ -12,9 +12,8 @@ import pytest
 from jido_magics.core.search import parse_query
 from jido_magics.interface.extension import extension_for
 from jido_magics.persistence.background_index import BackgroundIndexer
-from jido_magics.persistence.cache import stamp_of
 from jido_magics.persistence.catalog import Listing
-from jido_magics.persistence.saved_search import search_saved
+from jido_magics.persistence.saved_search import search_saved, to_index
 
 WAIT = 60.0  # seconds: a generous bound for a busy machine; nothing here is timed
 
@@ -29,8 +28,8 @@ def _indexer(shell) -> BackgroundIndexer:
 def _current(store, session_id: str) -> bool:
     """Whether the index holds ``session_id``'s text at the file's present fingerprint."""
     listing = Listing(store, for_search=True)
-    _, indexed = listing.indexed.get(session_id, (0, ""))
-    return indexed == stamp_of(listing.fingerprints[session_id])
+    assert session_id in listing.fingerprints
+    return all(item.id != session_id for item, _ in to_index(listing))
 
 
 def _search_indexes(store, word: str) -> tuple[int, list[int]]:

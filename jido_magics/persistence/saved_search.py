@@ -95,21 +95,26 @@ def _from_index(
     return hits
 
 
-def index_folder(store: SessionStore, *, stop: Callable[[], bool] = lambda: False) -> bool:
+def index_folder(store: SessionStore, stop: Callable[[], bool] = lambda: False) -> bool:
     """Index the text of every verified saved file of ``store``'s folder that is not indexed
     at its current fingerprint, as a search would first; ``stop()`` is asked between files.
     Returns False when it stopped early. Raises ``CacheOff`` when the cache fails."""
     listing = Listing(store, for_search=True)
     if not listing.cache.on:
         return True
-    _, unindexed = _index_state(listing, [item for item in listing.saved if item.ok])
-    for item, stamp in unindexed:
+    for item, stamp in to_index(listing):
         if stop():
             return False
         index_file(store, item, stamp)
     listing.cache.forget_missing_folders()
     text_index.clean(listing.cache, stop=stop)
     return not stop()
+
+
+def to_index(listing: Listing) -> list[tuple[SavedSession, str]]:
+    """The listed files that verify but whose text a search would index first, each with
+    its fingerprint stamp."""
+    return _index_state(listing, [item for item in listing.saved if item.ok])[1]
 
 
 def _index_state(
