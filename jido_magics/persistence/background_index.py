@@ -36,15 +36,11 @@ IndexFolder = Callable[["SessionStore", Callable[[], bool]], bool]
 
 class BackgroundIndexer:
     """One daemon thread that runs ``index_folder(store, stop)`` for each requested store,
-    ``delay`` seconds after its last request (default: :func:`saved_search.index_folder`)."""
+    ``delay`` seconds after its last request."""
 
     def __init__(self, index_folder: IndexFolder | None = None, *, delay: float = DELAY) -> None:
-        if index_folder is None:
-            from .saved_search import index_folder as index_whole_folder
-
-            def index_folder(store: SessionStore, stop: Callable[[], bool]) -> bool:
-                return index_whole_folder(store, stop=stop)
-
+        #: None: :func:`saved_search.index_folder`, imported by the thread (not on the path of
+        #: ``%load_ext``, which makes this object).
         self._index_folder = index_folder
         self.delay = delay
         self._changed = threading.Condition()
@@ -115,12 +111,15 @@ class BackgroundIndexer:
                 os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), _NICENESS)
             except OSError:
                 pass
+        index = self._index_folder
+        if index is None:
+            from .saved_search import index_folder as index
         while True:
             store = self._next()
             if store is None:
                 return
             try:
-                finished = self._index_folder(store, self._should_stop)
+                finished = index(store, self._should_stop)
             except Exception:  # a search meets the same failure and reports it
                 finished = True
             with self._changed:
